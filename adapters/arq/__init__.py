@@ -1,0 +1,1 @@
+"""arq (Redis job queue) behind the TaskQueue port, and the worker that runs its tasks."""

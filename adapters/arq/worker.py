@@ -1,0 +1,119 @@
+"""ArqWorker: runs the tasks of one queue in-process, with leases and retry classification.
+
+Transient errors become `Retry` with backoff and jitter; when tries run out (or the job was
+lost with its worker too often) the task's `give_up` ends it with a readable cause, so no
+job is ever left running forever.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from arq.connections import ArqRedis
+from arq.worker import Retry, Worker, func
+
+from adapters.arq.leases import WorkerLeases
+from adapters.arq.task_queue import queue_key
+from domain.types.errors import TransientError
+from domain.types.retry import backoff_seconds
+
+log = logging.getLogger(__name__)
+Payload = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class TaskHandler:
+    name: str
+    run: Callable[[Payload], Awaitable[None]]
+    give_up: Callable[[Payload, str], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class QueueSettings:
+    queue: str
+    timeout_s: float
+    max_tries: int
+    concurrency: int
+    backoff_base_s: float = 2.0
+
+
+class ArqWorker:
+    def __init__(
+        self, redis_url: str, namespace: str, settings: QueueSettings, handlers: Sequence[TaskHandler], worker_id: str
+    ) -> None:
+        self._redis_url = redis_url
+        self._namespace = namespace
+        self._settings = settings
+        self._handlers = handlers
+        self._worker_id = worker_id
+        self._worker: Worker | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._leases: WorkerLeases | None = None
+
+    async def start(self) -> None:
+        # arq's Worker.close() closes the pool it is given, so it gets a pool of its own.
+        pool = ArqRedis.from_url(self._redis_url)
+        self._leases = WorkerLeases(pool, self._namespace, self._worker_id)
+        await self._leases.start()
+        self._worker = Worker(
+            functions=[self._wrap(h) for h in self._handlers],
+            queue_name=queue_key(self._namespace, self._settings.queue),
+            redis_pool=pool,
+            handle_signals=False,
+            max_jobs=self._settings.concurrency,
+            job_timeout=self._settings.timeout_s,
+            max_tries=self._settings.max_tries + 1,  # one spare try to run give_up (see _wrap)
+            health_check_interval=30,
+            keep_result=3600,
+            poll_delay=0.2,
+        )
+        self._task = asyncio.create_task(self._worker.async_run(), name=f"arq:{self._settings.queue}")
+
+    async def stop(self, grace_s: float) -> None:
+        """Stop taking jobs, let running ones finish for `grace_s`, then hand the rest back."""
+        if self._worker is None:
+            return
+        self._worker.allow_pick_jobs = False
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._idle(), grace_s)
+        await self._worker.close()  # cancels what is left; arq re-queues cancelled jobs
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self._leases:
+            await self._leases.stop()
+
+    async def _idle(self) -> None:
+        while self._worker and any(not t.done() for t in self._worker.tasks.values()):
+            await asyncio.sleep(0.1)
+
+    def _wrap(self, handler: TaskHandler) -> Any:
+        settings = self._settings
+
+        async def task(ctx: dict[str, Any], payload: Payload) -> None:
+            job_id, attempt = ctx["job_id"], ctx["job_try"]
+            if attempt > settings.max_tries:  # the previous tries died with their workers
+                await handler.give_up(payload, f"gave up after {settings.max_tries} attempts (worker lost)")
+                return
+            assert self._leases is not None
+            await self._leases.job_started(job_id)
+            try:
+                await handler.run(payload)
+            except TransientError as exc:
+                if attempt >= settings.max_tries:
+                    await handler.give_up(payload, f"gave up after {attempt} attempts: {exc.message}")
+                    return
+                delay = backoff_seconds(attempt, base=settings.backoff_base_s)
+                log.warning("task %s attempt %s failed transiently, retry in %.1fs: %s", job_id, attempt, delay, exc)
+                raise Retry(defer=delay) from exc
+            finally:
+                with contextlib.suppress(Exception):
+                    await self._leases.job_ended(job_id)
+
+        return func(task, name=handler.name, timeout=settings.timeout_s)

@@ -1,0 +1,1 @@
+"""Warehouse on a DuckDB database file."""

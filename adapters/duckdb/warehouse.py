@@ -1,0 +1,93 @@
+"""DuckDBWarehouse: the Warehouse port on one DuckDB file owned by this process.
+
+DuckDB lets a single process write a database file, so one connection is opened here and each
+call runs on a cursor of it in a worker thread: the event loop never blocks on a query.
+Identifiers are validated and quoted; no caller text is pasted into SQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import anyio
+import duckdb
+import pyarrow as pa
+
+from domain.types.errors import TableNotFound, TransientError
+from domain.types.identifiers import quote_identifier, sql_identifier
+from domain.types.tables import ColumnInfo, TableInfo
+
+_NUMERIC_PREFIXES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
+                     "UINTEGER", "UBIGINT", "FLOAT", "DOUBLE", "DECIMAL", "REAL", "BOOLEAN")
+
+
+class DuckDBWarehouse:
+    def __init__(self, path: Path, schema: str = "main") -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._schema = sql_identifier(schema, "schema")
+        self._connection = duckdb.connect(str(path))
+        self._connection.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_identifier(self._schema)}")
+
+    def close(self) -> None:
+        self._connection.close()
+
+    async def list_tables(self) -> list[TableInfo]:
+        rows = await self._run(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = ? ORDER BY 1",
+            [self._schema],
+        )
+        return [await self.describe(name) for (name,) in rows]
+
+    async def describe(self, table: str) -> TableInfo:
+        sql_identifier(table, "table")
+        columns = await self._run(
+            "SELECT column_name, data_type, is_nullable FROM information_schema.columns "
+            "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
+            [self._schema, table],
+        )
+        if not columns:
+            raise TableNotFound(f"no table named {table!r} in the warehouse", {"table": table})
+        ((count,),) = await self._run(f"SELECT count(*) FROM {self._qualified(table)}")
+        infos = tuple(
+            ColumnInfo(name, dtype, dtype.upper().startswith(_NUMERIC_PREFIXES), nullable == "YES")
+            for name, dtype, nullable in columns
+        )
+        return TableInfo(table, infos, int(count))
+
+    async def read(self, table: str, columns: Sequence[str] | None = None) -> pa.Table:
+        await self.describe(table)  # a clear TableNotFound instead of a DuckDB catalog error
+        selection = ", ".join(quote_identifier(c) for c in columns) if columns else "*"
+        sql = f"SELECT {selection} FROM {self._qualified(table)}"
+        return await anyio.to_thread.run_sync(lambda: self._cursor().execute(sql).to_arrow_table())
+
+    async def append(self, table: str, rows: pa.Table) -> int:
+        target = self._qualified(table)
+
+        def write() -> None:
+            cursor = self._cursor()
+            cursor.register("incoming_rows", rows)
+            try:
+                cursor.execute(f"CREATE TABLE IF NOT EXISTS {target} AS SELECT * FROM incoming_rows LIMIT 0")
+                cursor.execute(f"INSERT INTO {target} BY NAME SELECT * FROM incoming_rows")
+            finally:
+                cursor.unregister("incoming_rows")
+
+        await anyio.to_thread.run_sync(write)
+        return rows.num_rows
+
+    def _qualified(self, table: str) -> str:
+        return f"{quote_identifier(self._schema)}.{quote_identifier(table)}"
+
+    def _cursor(self) -> duckdb.DuckDBPyConnection:
+        return self._connection.cursor()
+
+    async def _run(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
+        def query() -> list[tuple[Any, ...]]:
+            try:
+                return self._cursor().execute(sql, params or []).fetchall()
+            except duckdb.IOException as exc:
+                raise TransientError(f"warehouse I/O error: {exc}") from exc
+
+        return await anyio.to_thread.run_sync(query)

@@ -1,0 +1,1 @@
+"""Artifact store on a local directory."""

@@ -1,0 +1,1 @@
+"""scikit-learn models behind the ModelBackend port, serialized with skops (never pickle)."""

@@ -1,0 +1,90 @@
+"""SklearnModelBackend: fits in a process pool so the daemon's event loop never stalls."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from concurrent.futures import Executor
+from importlib.metadata import version
+from typing import Any
+
+import anyio
+import numpy as np
+import skops.io as sio
+from pydantic import BaseModel, ValidationError
+
+from adapters.sklearn import estimators
+from adapters.sklearn.hyperparameters import DecisionTreeClassifierParams, DecisionTreeRegressorParams
+from domain.types.dataset import Dataset
+from domain.types.errors import InvalidSpec, PermanentError
+from domain.types.models import AlgorithmInfo
+from domain.types.training import Task, TrainingSpec
+from ports.model_backend import ProgressCallback
+
+MODEL_FILE = "model.skops"
+PARAMS: dict[tuple[str, Task], type[BaseModel]] = {
+    ("decision_tree", Task.CLASSIFICATION): DecisionTreeClassifierParams,
+    ("decision_tree", Task.REGRESSION): DecisionTreeRegressorParams,
+}
+# skops refuses to load any type outside this list: a tampered file cannot run code.
+TRUSTED_TYPES = ["sklearn.tree._tree.Tree"]
+
+
+class SklearnModelBackend:
+    def __init__(self, executor: Executor | None = None) -> None:
+        self._executor = executor  # None: the default thread pool (tests, small jobs)
+
+    def algorithms(self) -> list[AlgorithmInfo]:
+        names = sorted({name for name, _ in PARAMS})
+        return [self._info(name) for name in names]
+
+    def validate(self, algorithm: str, task: Task, hyperparameters: Mapping[str, Any]) -> dict[str, Any]:
+        model = PARAMS.get((algorithm, task))
+        if model is None:
+            known = sorted({f"{a} ({t.value})" for a, t in PARAMS})
+            raise InvalidSpec(
+                f"unknown algorithm {algorithm!r} for task {task.value!r}; known: {', '.join(known)}",
+                {"field": "algorithm", "known": known},
+            )
+        try:
+            return model.model_validate(dict(hyperparameters)).model_dump()
+        except ValidationError as exc:
+            errors = [{"field": ".".join(map(str, e["loc"])), "message": e["msg"]} for e in exc.errors()]
+            summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+            raise InvalidSpec(f"invalid hyperparameters: {summary}", {"errors": errors}) from exc
+
+    async def fit(self, spec: TrainingSpec, train: Dataset, progress: ProgressCallback) -> object:
+        params = self.validate(spec.algorithm, spec.task, spec.hyperparameters)
+        return await self._offload(
+            estimators.fit_estimator, spec.algorithm, spec.task.value, params, train.features, train.labels
+        )
+
+    async def evaluate(self, model: object, spec: TrainingSpec, holdout: Dataset) -> dict[str, float]:
+        return await self._offload(
+            estimators.evaluate_estimator, model, spec.task.value, holdout.features, holdout.labels
+        )
+
+    async def predict(self, model: object, features: np.ndarray) -> np.ndarray:
+        return await anyio.to_thread.run_sync(model.predict, features)  # type: ignore[attr-defined]
+
+    async def serialize(self, model: object) -> dict[str, bytes]:
+        return {MODEL_FILE: await anyio.to_thread.run_sync(sio.dumps, model)}
+
+    async def deserialize(self, algorithm: str, files: Mapping[str, bytes]) -> object:
+        data = files[MODEL_FILE]
+        untrusted = [t for t in sio.get_untrusted_types(data=data) if t not in TRUSTED_TYPES]
+        if untrusted:
+            raise PermanentError(f"refusing to load untrusted types: {', '.join(untrusted)}", {"types": untrusted})
+        return await anyio.to_thread.run_sync(lambda: sio.loads(data, trusted=TRUSTED_TYPES))
+
+    def library_versions(self) -> dict[str, str]:
+        return {name: version(name) for name in ("scikit-learn", "skops", "numpy", "scipy")}
+
+    async def _offload(self, function: Any, *args: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(self._executor, function, *args)
+
+    @staticmethod
+    def _info(name: str) -> AlgorithmInfo:
+        tasks = tuple(t for a, t in PARAMS if a == name)
+        schemas = {t.value: PARAMS[(name, t)].model_json_schema() for t in tasks}
+        return AlgorithmInfo(name=name, family="scikit-learn", tasks=tasks, hyperparameters_schema=schemas)

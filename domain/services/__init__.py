@@ -1,0 +1,1 @@
+"""Async domain services. They talk only to ports and never do I/O themselves."""

@@ -1,0 +1,1 @@
+"""Pure, synchronous value types, events and errors shared by services, ports and adapters."""

@@ -1,0 +1,57 @@
+"""The event envelope shared by every topic (training jobs, models, pipelines)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class EventType(StrEnum):
+    QUEUED = "queued"
+    STARTED = "started"
+    DATA_LOADED = "data_loaded"
+    PROGRESS = "progress"
+    EVALUATED = "evaluated"
+    ARTIFACT_STORED = "artifact_stored"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+TERMINAL_EVENT_TYPES = frozenset({EventType.COMPLETED, EventType.FAILED, EventType.CANCELLED})
+
+
+@dataclass(frozen=True)
+class Event:
+    """One event as stored and delivered; `id` is assigned by the event log and orders a topic."""
+
+    id: str
+    topic: str
+    type: str
+    at: datetime
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.type in TERMINAL_EVENT_TYPES
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "topic": self.topic,
+            "type": self.type,
+            "at": self.at.isoformat().replace("+00:00", "Z"),
+            "data": dict(self.data),
+        }
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> Event:
+        at = datetime.fromisoformat(str(raw["at"]).replace("Z", "+00:00"))
+        return cls(str(raw["id"]), str(raw["topic"]), str(raw["type"]), at, dict(raw.get("data", {})))
+
+
+def job_topic(job_id: str) -> str:
+    return f"job:{job_id}"

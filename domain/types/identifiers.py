@@ -1,0 +1,36 @@
+"""Validation of user-supplied names, so no user text reaches a path or a SQL statement raw."""
+
+from __future__ import annotations
+
+import re
+
+from domain.types.errors import InvalidIdentifier
+
+# Model names become object-store path segments: letters, digits, '-' and '_' only, no dots.
+_MODEL_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,62}")
+# Tables and columns are quoted as SQL identifiers; the pattern keeps them portable.
+_SQL_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
+
+
+def model_name(value: str) -> str:
+    """Return `value` if it is a valid model name, else raise InvalidIdentifier."""
+    return _check(value, _MODEL_NAME, "model name", "letters, digits, '-', '_'; starts with a letter; max 63")
+
+
+def sql_identifier(value: str, kind: str = "identifier") -> str:
+    """Return `value` if it is a valid table or column name, else raise InvalidIdentifier."""
+    return _check(value, _SQL_IDENTIFIER, kind, "letters, digits, '_'; starts with a letter or '_'; max 128")
+
+
+def quote_identifier(value: str) -> str:
+    """Double-quote an already validated identifier (ANSI SQL and DuckDB)."""
+    return '"' + sql_identifier(value) + '"'
+
+
+def _check(value: str, pattern: re.Pattern[str], kind: str, rule: str) -> str:
+    if not isinstance(value, str) or pattern.fullmatch(value) is None:
+        raise InvalidIdentifier(
+            f"invalid {kind} {value!r}: use {rule}",
+            {"field": kind, "value": str(value)[:200], "rule": rule},
+        )
+    return value

@@ -1,0 +1,1 @@
+"""Entry points: HTTP API, CLI, workers, daemon supervisor and the DI container (composition root)."""

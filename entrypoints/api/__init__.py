@@ -1,0 +1,1 @@
+"""aiohttp REST + WebSocket API."""

@@ -1,0 +1,51 @@
+"""The OpenAPI 3.1 document, with request schemas generated from the same pydantic models."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from entrypoints.api.schemas import TrainingSpecIn
+
+_ERROR = {
+    "type": "object",
+    "properties": {"error": {"type": "object", "properties": {
+        "code": {"type": "string"}, "message": {"type": "string"}, "details": {"type": "object"}}}},
+}
+# (method, path, summary, request body model or None)
+_OPERATIONS: list[tuple[str, str, str, Any]] = [
+    ("get", "/healthz", "Liveness", None),
+    ("get", "/readyz", "Readiness: Redis, warehouse and artifact store answer", None),
+    ("get", "/metrics", "Prometheus metrics", None),
+    ("get", "/v1/tables", "Warehouse tables with columns, types and row counts", None),
+    ("get", "/v1/tables/{name}", "One warehouse table", None),
+    ("get", "/v1/algorithms", "Algorithms with hyperparameter JSON Schemas", None),
+    ("post", "/v1/training-jobs", "Submit a training job; answers 202 at once", TrainingSpecIn),
+    ("get", "/v1/training-jobs/{job_id}", "Job record", None),
+    ("delete", "/v1/training-jobs/{job_id}", "Cancel a job", None),
+    ("get", "/v1/training-jobs/{job_id}/events", "WebSocket: backlog then live events (?after=ID)", None),
+    ("get", "/v1/models", "Models in the registry", None),
+    ("get", "/v1/models/{name}/versions", "Complete versions of a model", None),
+    ("get", "/v1/models/{name}/versions/{version}", "A version's manifest", None),
+    ("get", "/v1/events", "WebSocket: any topics (?topics=job:ID,model:NAME)", None),
+]
+
+
+@cache
+def openapi_document() -> dict[str, Any]:
+    paths: dict[str, dict[str, Any]] = {}
+    for method, path, summary, body in _OPERATIONS:
+        operation: dict[str, Any] = {
+            "summary": summary,
+            "responses": {"default": {"description": "error",
+                                      "content": {"application/json": {"schema": _ERROR}}}},
+        }
+        if body is not None:
+            operation["requestBody"] = {
+                "required": True, "content": {"application/json": {"schema": body.model_json_schema()}}}
+        params = [seg[1:-1] for seg in path.split("/") if seg.startswith("{")]
+        if params:
+            operation["parameters"] = [
+                {"name": p, "in": "path", "required": True, "schema": {"type": "string"}} for p in params]
+        paths.setdefault(path, {})[method] = operation
+    return {"openapi": "3.1.0", "info": {"title": "mlplane", "version": "1"}, "paths": paths}

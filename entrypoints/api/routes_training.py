@@ -1,0 +1,53 @@
+"""Training jobs: submit (202 at once), inspect, cancel, and watch live over a WebSocket."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from prometheus_client import Counter
+
+from domain.types.events import job_topic
+from entrypoints.api.errors import parse_body
+from entrypoints.api.keys import CONTAINER
+from entrypoints.api.schemas import TrainingSpecIn
+from entrypoints.api.streaming import parse_after, stream_events
+
+SUBMITTED = Counter("mlplane_training_jobs_submitted_total", "Training jobs accepted")
+routes = web.RouteTableDef()
+
+
+@routes.post("/v1/training-jobs")
+async def submit(request: web.Request) -> web.Response:
+    spec = (await parse_body(request, TrainingSpecIn)).to_domain()
+    record = await request.app[CONTAINER].training().submit(spec)
+    SUBMITTED.inc()
+    events_url = f"/v1/training-jobs/{record.id}/events"
+    body = {"job_id": record.id, "status": record.state.value, "events_url": events_url,
+            "ws_url": _ws_url(request, events_url)}
+    return web.json_response(body, status=202, headers={"Location": f"/v1/training-jobs/{record.id}"})
+
+
+@routes.get("/v1/training-jobs/{job_id}")
+async def get_job(request: web.Request) -> web.Response:
+    record = await request.app[CONTAINER].training().get(request.match_info["job_id"])
+    return web.json_response(record.to_dict())
+
+
+@routes.delete("/v1/training-jobs/{job_id}")
+async def cancel_job(request: web.Request) -> web.Response:
+    record = await request.app[CONTAINER].training().cancel(request.match_info["job_id"])
+    return web.json_response(record.to_dict(), status=202 if not record.is_terminal else 200)
+
+
+@routes.get("/v1/training-jobs/{job_id}/events")
+async def job_events(request: web.Request) -> web.StreamResponse:
+    job_id = request.match_info["job_id"]
+    after = parse_after(request)
+    container = request.app[CONTAINER]
+    await container.training().get(job_id)  # 404 before the upgrade, not a silent socket
+    subscription = container.events().subscribe(job_topic(job_id), after)
+    return await stream_events(request, subscription, stop_on_terminal=True)
+
+
+def _ws_url(request: web.Request, path: str) -> str:
+    scheme = "wss" if request.scheme == "https" else "ws"
+    return f"{scheme}://{request.host}{path}"

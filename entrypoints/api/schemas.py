@@ -1,0 +1,46 @@
+"""Request bodies as pydantic models: validated at the edge, then turned into domain types."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from domain.types.training import SourceSpec, Task, TrainingSpec, ValidationSpec
+
+_NAME = r"^[A-Za-z][A-Za-z0-9_-]{0,62}$"
+_IDENT = r"^[A-Za-z_][A-Za-z0-9_]{0,127}$"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SourceIn(_Strict):
+    table: str = Field(pattern=_IDENT, description="warehouse table to read")
+    features: list[str] = Field(min_length=1, max_length=1000)
+    label: str = Field(pattern=_IDENT)
+
+
+class ValidationIn(_Strict):
+    fraction: float = Field(default=0.2, gt=0.0, lt=1.0)
+    seed: int = 7
+
+
+class TrainingSpecIn(_Strict):
+    model_name: str = Field(pattern=_NAME, description="letters, digits, '-', '_'")
+    algorithm: str = Field(min_length=1, max_length=64)
+    task: Literal["classification", "regression"]
+    source: SourceIn
+    hyperparameters: dict[str, Any] = Field(default_factory=dict)
+    validation: ValidationIn = Field(default_factory=ValidationIn)
+
+    def to_domain(self) -> TrainingSpec:
+        return TrainingSpec(
+            model_name=self.model_name,
+            algorithm=self.algorithm,
+            task=Task(self.task),
+            source=SourceSpec(self.source.table, tuple(self.source.features), self.source.label),
+            hyperparameters=self.hyperparameters,
+            validation=ValidationSpec(self.validation.fraction, self.validation.seed),
+        )

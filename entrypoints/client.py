@@ -1,0 +1,97 @@
+"""`mlplane train SPEC --follow`: submit over HTTP, then follow the job's WebSocket live."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from typing import Any
+
+import aiohttp
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+STAGE_WEIGHTS = {"load": 0.1, "fit": 0.8}  # the rest: evaluate + store
+console = Console(stderr=True)
+
+
+class ClientError(Exception):
+    pass
+
+
+def train_command(args: argparse.Namespace) -> int:
+    url = (args.url or os.environ.get("MLPLANE_URL") or "http://127.0.0.1:8080").rstrip("/")
+    token = args.token or os.environ.get("MLPLANE_TOKEN")
+    try:
+        spec = json.loads(sys.stdin.read() if str(args.spec) == "-" else args.spec.read_text())
+        return asyncio.run(_train(url, token, spec, args.follow))
+    except (OSError, json.JSONDecodeError) as exc:
+        console.print(f"[red]cannot read the spec {args.spec}: {exc}")
+    except ClientError as exc:
+        console.print(f"[red]{exc}")
+    except aiohttp.ClientError as exc:
+        console.print(f"[red]cannot reach mlplane at {url}: {exc}")
+    return 2
+
+
+async def _train(url: str, token: str | None, spec: Any, follow: bool) -> int:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    async with aiohttp.ClientSession(headers=headers) as session:
+        async with session.post(f"{url}/v1/training-jobs", json=spec) as response:
+            body = await response.json(content_type=None)
+            if response.status != 202:
+                error = body.get("error", {}) if isinstance(body, dict) else {}
+                raise ClientError(f"rejected ({response.status}): {error.get('message', body)}")
+        console.print(f"job [bold]{body['job_id']}[/] queued")
+        print(body["job_id"], flush=True)
+        if not follow:
+            return 0
+        return await _follow(session, url, body["events_url"])
+
+
+async def _follow(session: aiohttp.ClientSession, url: str, events_path: str) -> int:
+    ws_base = url.replace("http://", "ws://", 1).replace("https://", "wss://", 1) + events_path
+    last_id: str | None = None
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+                  TimeElapsedColumn(), console=console) as progress:
+        bar = progress.add_task("queued", total=1.0)
+        for _attempt in range(30):  # reconnect after drops, resuming after the last event seen
+            target = ws_base + (f"?after={last_id}" if last_id else "")
+            try:
+                async with session.ws_connect(target, heartbeat=20) as socket:
+                    async for message in socket:
+                        event = json.loads(message.data)
+                        last_id = event["id"]
+                        outcome = _show(progress, bar, event)
+                        if outcome is not None:
+                            return outcome
+            except aiohttp.ClientConnectionError:
+                pass
+            await asyncio.sleep(1.0)
+    raise ClientError("lost the event stream and could not reconnect")
+
+
+def _show(progress: Progress, bar: Any, event: dict[str, Any]) -> int | None:
+    kind, data = event["type"], event["data"]
+    if kind == "progress":
+        stage, fraction = data.get("stage", ""), float(data.get("fraction", 0))
+        done = {"load": 0.0, "fit": 0.1}.get(stage, 0.9) + STAGE_WEIGHTS.get(stage, 0.1) * fraction
+        progress.update(bar, description=stage, completed=min(done, 1.0))
+    elif kind == "data_loaded":
+        progress.console.print(f"data: {data['rows_read']} rows read, {data['duplicates_dropped']} duplicates "
+                               f"and {data['null_rows_dropped']} rows with nulls dropped, {data['rows_used']} used")
+    elif kind == "evaluated":
+        metrics = ", ".join(f"{k}={v:.4g}" for k, v in data["metrics"].items())
+        progress.console.print(f"metrics: {metrics}")
+    elif kind == "completed":
+        progress.update(bar, description="completed", completed=1.0)
+        progress.console.print(f"[green]model {data['model_name']} version {data['version']} is ready")
+        return 0
+    elif kind in ("failed", "cancelled"):
+        progress.console.print(f"[red]job {kind}: {data.get('message', '')}")
+        return 1
+    else:
+        progress.update(bar, description=kind)
+    return None

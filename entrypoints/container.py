@@ -1,0 +1,76 @@
+"""The composition root: the only module that builds adapters and wires them into services.
+
+Profiles choose adapters through Selectors. Nothing connects at import time; resources with a
+lifecycle (Redis, DuckDB, the process pool) are opened and closed by `entrypoints.runtime`.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
+
+from arq.connections import ArqRedis
+from dependency_injector import containers, providers
+
+from adapters.arq.task_queue import ArqTaskQueue
+from adapters.duckdb.warehouse import DuckDBWarehouse
+from adapters.filesystem.artifact_store import FilesystemArtifactStore
+from adapters.redis.event_log import RedisEventLog
+from adapters.redis.job_store import RedisJobStore
+from adapters.secrets.providers import ChainedSecretProvider, DirectorySecretProvider, EnvSecretProvider
+from adapters.sklearn.backend import SklearnModelBackend
+from adapters.system.clock import RandomIds, SystemClock
+from domain.services.registry import ModelRegistry
+from domain.services.training import TrainingService
+from domain.services.training_run import TrainingRunner
+from entrypoints.settings import Settings
+
+
+def _fit_pool(processes: int) -> ProcessPoolExecutor | None:
+    # forkserver: never fork a process that holds an event loop, Redis sockets and DuckDB.
+    return ProcessPoolExecutor(processes, mp_context=get_context("forkserver")) if processes else None
+
+
+def _secret_providers(settings: Settings) -> ChainedSecretProvider:
+    providers_ = [DirectorySecretProvider(settings.secrets_dir)] if settings.secrets_dir else []
+    return ChainedSecretProvider([*providers_, EnvSecretProvider()])
+
+
+class Container(containers.DeclarativeContainer):
+    settings = providers.Dependency(instance_of=Settings)
+    redis_url = providers.Dependency(instance_of=str)
+    namespace = providers.Callable(lambda s: s.namespace, settings)
+
+    clock = providers.Singleton(SystemClock)
+    ids = providers.Singleton(RandomIds)
+    redis = providers.Singleton(ArqRedis.from_url, redis_url)
+    secrets = providers.Singleton(_secret_providers, settings)
+
+    warehouse = providers.Selector(
+        providers.Callable(lambda s: s.profile, settings),
+        local=providers.Singleton(
+            DuckDBWarehouse, providers.Callable(lambda s: s.data_dir / "warehouse.duckdb", settings)
+        ),
+    )
+    artifacts = providers.Selector(
+        providers.Callable(lambda s: s.profile, settings),
+        local=providers.Singleton(
+            FilesystemArtifactStore, providers.Callable(lambda s: s.data_dir / "artifacts", settings)
+        ),
+    )
+    fit_pool = providers.Singleton(_fit_pool, providers.Callable(lambda s: s.fit_processes, settings))
+    backend = providers.Singleton(SklearnModelBackend, fit_pool)
+
+    jobs = providers.Singleton(RedisJobStore, redis, namespace)
+    events = providers.Singleton(RedisEventLog, redis, namespace)
+    queue = providers.Singleton(ArqTaskQueue, redis, namespace)
+
+    registry = providers.Singleton(ModelRegistry, artifacts)
+    training = providers.Singleton(
+        TrainingService,
+        warehouse=warehouse, backend=backend, jobs=jobs, events=events, queue=queue, clock=clock, ids=ids,
+    )
+    training_runner = providers.Singleton(
+        TrainingRunner,
+        warehouse=warehouse, backend=backend, registry=registry, jobs=jobs, events=events, clock=clock,
+    )

@@ -1,0 +1,110 @@
+"""Process supervisor: `mlplane up` (API + workers in one process), `mlplane api`, `mlplane worker`.
+
+Shutdown on SIGTERM/SIGINT: stop intake (close the listener), let running jobs finish for the
+grace period (the rest are handed back to the queue), close sockets, then stop Redis.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+
+from aiohttp import web
+
+from domain.types.secrets import Secret
+from entrypoints.api.app import create_app
+from entrypoints.container import Container
+from entrypoints.runtime import StartupError, open_runtime
+from entrypoints.seed import seed_demo_data
+from entrypoints.settings import Settings
+from entrypoints.workers import build_worker, check_queue_allowed
+
+log = logging.getLogger(__name__)
+
+
+async def run_process(settings: Settings, *, serve_api: bool, queues: Sequence[str], in_daemon: bool) -> None:
+    for queue in queues:
+        check_queue_allowed(queue, settings.profile, in_daemon)
+    if serve_api and not in_daemon and settings.profile == "local":
+        raise StartupError("a separate 'mlplane api' needs a shared warehouse: in the 'local' profile "
+                           "the DuckDB file belongs to 'mlplane up'; use the 'emulated' or 'gcp' profile")
+    stop = _stop_event()
+    async with open_runtime(settings) as container:
+        token = await _api_token(container, settings) if serve_api else None
+        if in_daemon and settings.seed_demo:
+            await seed_demo_data(container)
+        workers = [build_worker(container, q) for q in queues]
+        for worker in workers:
+            await worker.start()
+        runner = await _start_api(container, settings, token) if serve_api else None
+        await stop.wait()
+        log.info("shutting down: intake stopped, waiting up to %.0fs for running work", settings.shutdown_grace_s)
+        if runner is not None:
+            for site in list(runner.sites):
+                await site.stop()  # stop accepting connections; open WebSockets keep streaming
+        await asyncio.gather(*(w.stop(settings.shutdown_grace_s) for w in workers))
+        if runner is not None:
+            await runner.cleanup()
+
+
+async def _api_token(container: Container, settings: Settings) -> Secret | None:
+    token = await container.secrets().get(settings.api_token_secret)
+    if token is None and not settings.binds_loopback_only:
+        raise StartupError(
+            f"refusing to serve {settings.host} without authentication: set the secret "
+            f"{settings.api_token_secret!r} (MLPLANE_SECRET_API_TOKEN or a file in MLPLANE_SECRETS_DIR)"
+        )
+    return token
+
+
+async def _start_api(container: Container, settings: Settings, token: Secret | None) -> web.AppRunner:
+    runner = web.AppRunner(create_app(container, token), access_log=None, shutdown_timeout=5.0)
+    await runner.setup()
+    site = web.TCPSite(runner, settings.host, settings.port)
+    await site.start()
+    _print_banner(settings, _bound_port(runner, settings.port), auth=token is not None)
+    return runner
+
+
+def _bound_port(runner: web.AppRunner, requested: int) -> int:
+    for address in runner.addresses:
+        if isinstance(address, tuple):
+            return int(address[1])
+    return requested
+
+
+def _print_banner(settings: Settings, port: int, auth: bool) -> None:
+    host = settings.host if ":" not in settings.host else f"[{settings.host}]"
+    base = f"http://{host}:{port}"
+    lines = [
+        f"mlplane serving {base}  (profile {settings.profile}, env {settings.env}, "
+        f"auth {'bearer token' if auth else 'off (loopback only)'})",
+        f"  API        {base}/v1/tables  {base}/v1/models  {base}/openapi.json",
+        f"  Train      POST {base}/v1/training-jobs   (mlplane train SPEC.json --follow)",
+        f"  Events     ws://{host}:{port}/v1/training-jobs/<job id>/events",
+        f"  Health     {base}/healthz  {base}/readyz  {base}/metrics",
+        f"  Data dir   {settings.data_dir.resolve()}",
+    ]
+    print("\n".join(lines), flush=True)
+
+
+def _stop_event() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
+def main_sync(settings: Settings, *, serve_api: bool, queues: Sequence[str], in_daemon: bool) -> int:
+    try:
+        asyncio.run(run_process(settings, serve_api=serve_api, queues=queues, in_daemon=in_daemon))
+    except (StartupError, RuntimeError) as exc:
+        print(f"mlplane: {exc}", file=sys.stderr)
+        return 2
+    return 0

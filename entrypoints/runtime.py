@@ -1,0 +1,56 @@
+"""Opens and closes the resources a process needs, in order, around the DI container."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from adapters.embedded_redis.server import EmbeddedRedisServer
+from entrypoints.container import Container
+from entrypoints.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class StartupError(RuntimeError):
+    """A process cannot start; the message says what to fix."""
+
+
+@contextlib.asynccontextmanager
+async def open_runtime(settings: Settings) -> AsyncIterator[Container]:
+    async with contextlib.AsyncExitStack() as stack:
+        redis_url = settings.redis_url or await _start_embedded_redis(settings, stack)
+        container = Container(settings=settings, redis_url=redis_url)
+        stack.push_async_callback(_close_resources, container)
+        try:
+            await container.redis().ping()
+        except Exception as exc:
+            raise StartupError(f"Redis at {_redacted(redis_url)} does not answer: {exc}") from exc
+        yield container
+
+
+async def _start_embedded_redis(settings: Settings, stack: contextlib.AsyncExitStack) -> str:
+    server = EmbeddedRedisServer(settings.data_dir.resolve() / "redis")
+    url = await server.start()
+    stack.push_async_callback(server.stop)
+    log.info("embedded redis started", extra={"url": url})
+    return url
+
+
+async def _close_resources(container: Container) -> None:
+    # Singletons that were never used are not created just to be closed.
+    with contextlib.suppress(Exception):
+        await container.events().close()
+    if container.fit_pool.initialized and (pool := container.fit_pool()) is not None:
+        pool.shutdown(wait=False, cancel_futures=True)
+    with contextlib.suppress(Exception):
+        await container.redis().aclose()
+    with contextlib.suppress(Exception):
+        container.warehouse().close()
+
+
+def _redacted(url: str) -> str:
+    """Never log a password embedded in a Redis URL."""
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://***@{rest.split('@', 1)[1]}" if "@" in rest else url

@@ -1,0 +1,30 @@
+"""First-start demo data, so `make run` has something to train on."""
+
+from __future__ import annotations
+
+import logging
+
+import anyio
+import pyarrow as pa
+
+from domain.services.demo_data import DEMO_TABLE, demo_events
+from domain.types.errors import TableNotFound
+from entrypoints.container import Container
+
+log = logging.getLogger(__name__)
+
+
+async def seed_demo_data(container: Container) -> bool:
+    """Create `demo_events` unless it exists; returns True when it was created now."""
+    warehouse = container.warehouse()
+    try:
+        await warehouse.describe(DEMO_TABLE)
+        return False
+    except TableNotFound:
+        pass
+    rows = container.settings().demo_rows
+    frame = await anyio.to_thread.run_sync(demo_events, rows)
+    table = await anyio.to_thread.run_sync(lambda: pa.Table.from_pandas(frame, preserve_index=False))
+    await warehouse.append(DEMO_TABLE, table)
+    log.info("seeded demo table %s with %d rows", DEMO_TABLE, rows)
+    return True

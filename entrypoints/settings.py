@@ -1,0 +1,69 @@
+"""Settings from MLPLANE_* environment variables and an optional mlplane.toml."""
+
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+Profile = Literal["local", "emulated", "gcp"]
+IMPLEMENTED_PROFILES = ("local",)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MLPLANE_", toml_file="mlplane.toml", extra="ignore")
+
+    profile: Profile = "local"
+    env: str = Field(default="dev", pattern=r"^[a-z][a-z0-9-]{0,31}$", description="namespaces every key")
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+    data_dir: Path = Path(".mlplane")
+    redis_url: str | None = Field(default=None, description="empty: start an embedded server")
+    secrets_dir: Path | None = None
+    api_token_secret: str = "api-token"
+    fit_processes: int = Field(default=1, ge=0, le=64, description="0: fit in threads")
+    training_concurrency: int = Field(default=1, ge=1, le=64)
+    training_timeout_s: int = Field(default=4 * 3600, ge=10)
+    training_max_tries: int = Field(default=5, ge=1, le=50)
+    seed_demo: bool = True
+    demo_rows: int = Field(default=100_000, ge=100)
+    max_body_bytes: int = Field(default=1 << 20, ge=1024)
+    shutdown_grace_s: float = Field(default=30.0, ge=0)
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+    @field_validator("profile")
+    @classmethod
+    def _implemented(cls, value: str) -> str:
+        if value not in IMPLEMENTED_PROFILES:
+            raise ValueError(f"profile {value!r} is not available yet; use one of {IMPLEMENTED_PROFILES}")
+        return value
+
+    @property
+    def namespace(self) -> str:
+        return f"mlplane:{self.env}:"
+
+    @property
+    def binds_loopback_only(self) -> bool:
+        try:
+            return ipaddress.ip_address(self.host).is_loopback
+        except ValueError:
+            return self.host == "localhost"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))

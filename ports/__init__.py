@@ -1,0 +1,1 @@
+"""Ports: typing.Protocol interfaces the domain services need. They import only domain types."""

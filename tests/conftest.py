@@ -1,0 +1,3 @@
+"""Shared fixtures. Redis discovery lives in tests/support/redis_fixtures.py."""
+
+pytest_plugins = ["tests.support.redis_fixtures"]
