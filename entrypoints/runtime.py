@@ -42,7 +42,7 @@ async def _close_resources(container: Container) -> None:
     # Singletons that were never used are not created just to be closed.
     with contextlib.suppress(Exception):
         await container.events().close()
-    if container.fit_pool.initialized and (pool := container.fit_pool()) is not None:
+    if (pool := container.fit_pool()) is not None:  # processes start lazily: cheap if unused
         pool.shutdown(wait=False, cancel_futures=True)
     with contextlib.suppress(Exception):
         await container.redis().aclose()

@@ -60,7 +60,7 @@ class DuckDBWarehouse:
         await self.describe(table)  # a clear TableNotFound instead of a DuckDB catalog error
         selection = ", ".join(quote_identifier(c) for c in columns) if columns else "*"
         sql = f"SELECT {selection} FROM {self._qualified(table)}"
-        return await anyio.to_thread.run_sync(lambda: self._cursor().execute(sql).to_arrow_table())
+        return await anyio.to_thread.run_sync(lambda: self._cursor().sql(sql).to_arrow_table())
 
     async def append(self, table: str, rows: pa.Table) -> int:
         target = self._qualified(table)

@@ -1,0 +1,63 @@
+"""Runs `mlplane up` as a real subprocess on a free loopback port, for e2e and integration tests."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+BANNER = re.compile(r"mlplane serving (http://127\.0\.0\.1:\d+)")
+
+
+class DaemonProcess:
+    def __init__(self, data_dir: Path, env: Mapping[str, str] | None = None) -> None:
+        self.data_dir = data_dir
+        self.env = {**os.environ, "MLPLANE_ENV": "test", **(env or {})}
+        self.env.pop("MLPLANE_REDIS_URL", None)  # the daemon starts its own embedded Redis
+        self.process: subprocess.Popen[str] | None = None
+        self.url = ""
+        self.output: list[str] = []
+
+    def start(self, timeout: float = 60.0) -> str:
+        command = [sys.executable, "-m", "entrypoints.cli", "up", "--port", "0", "--data-dir", str(self.data_dir)]
+        self.process = subprocess.Popen(
+            command, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            cwd=Path(__file__).resolve().parents[2],
+        )
+        found = threading.Event()
+        threading.Thread(target=self._pump, args=(found,), daemon=True).start()
+        if not found.wait(timeout):
+            self.kill()
+            raise RuntimeError("daemon did not start:\n" + "".join(self.output[-40:]))
+        return self.url
+
+    def _pump(self, found: threading.Event) -> None:
+        assert self.process is not None and self.process.stdout is not None
+        for line in self.process.stdout:
+            self.output.append(line)
+            if match := BANNER.search(line):
+                self.url = match.group(1)
+                found.set()
+
+    def stop(self, timeout: float = 60.0) -> int:
+        """SIGTERM and wait: the graceful path."""
+        assert self.process is not None
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout)
+
+    def kill(self) -> None:
+        """SIGKILL: the crash path; the embedded Redis dies with it (PDEATHSIG)."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(10)
+            time.sleep(0.5)  # let the orphaned Redis flush its AOF on the SIGTERM it receives
+
+    def log_text(self) -> str:
+        return "".join(self.output)

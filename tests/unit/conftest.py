@@ -1,0 +1,54 @@
+"""Unit-test wiring: the real domain services over in-memory fakes of every port."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from domain.services.registry import ModelRegistry
+from domain.services.training import TrainingService
+from domain.services.training_run import TrainingRunner
+from tests.fakes.artifact_store import InMemoryArtifactStore
+from tests.fakes.clock import FakeClock, SequentialIds
+from tests.fakes.event_log import InMemoryEventLog
+from tests.fakes.job_store import InMemoryJobStore
+from tests.fakes.model_backend import MajorityModelBackend
+from tests.fakes.task_queue import InMemoryTaskQueue
+from tests.fakes.warehouse import InMemoryWarehouse
+
+
+@dataclass
+class World:
+    warehouse: InMemoryWarehouse
+    artifacts: InMemoryArtifactStore
+    backend: MajorityModelBackend
+    jobs: InMemoryJobStore
+    events: InMemoryEventLog
+    queue: InMemoryTaskQueue
+    clock: FakeClock
+    service: TrainingService
+    runner: TrainingRunner
+    registry: ModelRegistry
+
+
+def people_table(rows: int = 200, seed: int = 1) -> pa.Table:
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(rows, 2))
+    return pa.table({"name": [f"p{i}" for i in range(rows)], "x0": x[:, 0], "x1": x[:, 1],
+                     "y": (x[:, 0] > 0).astype("int64")})
+
+
+@pytest.fixture
+async def world() -> World:
+    warehouse, artifacts, backend = InMemoryWarehouse(), InMemoryArtifactStore(), MajorityModelBackend()
+    jobs, events, queue, clock = InMemoryJobStore(), InMemoryEventLog(), InMemoryTaskQueue(), FakeClock()
+    registry = ModelRegistry(artifacts)
+    await warehouse.append("people", people_table())
+    service = TrainingService(warehouse=warehouse, backend=backend, jobs=jobs, events=events, queue=queue,
+                              clock=clock, ids=SequentialIds())
+    runner = TrainingRunner(warehouse=warehouse, backend=backend, registry=registry, jobs=jobs, events=events,
+                            clock=clock)
+    return World(warehouse, artifacts, backend, jobs, events, queue, clock, service, runner, registry)
