@@ -8,6 +8,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from domain.types.errors import InvalidSpec
+
 
 class EventType(StrEnum):
     QUEUED = "queued"
@@ -51,6 +53,15 @@ class Event:
     def from_dict(cls, raw: Mapping[str, Any]) -> Event:
         at = datetime.fromisoformat(str(raw["at"]).replace("Z", "+00:00"))
         return cls(str(raw["id"]), str(raw["topic"]), str(raw["type"]), at, dict(raw.get("data", {})))
+
+
+def event_id_key(event_id: str) -> tuple[int, int]:
+    """Event ids are `<ms>-<seq>`; they order numerically, not as strings."""
+    ms, _, seq = event_id.partition("-")
+    try:
+        return int(ms), int(seq or 0)
+    except ValueError:
+        raise InvalidSpec(f"{event_id!r} is not an event id (like 1700000000000-0)") from None
 
 
 def job_topic(job_id: str) -> str:

