@@ -18,7 +18,7 @@ from aiohttp import web
 from domain.types.secrets import Secret
 from entrypoints.api.app import create_app
 from entrypoints.container import Container
-from entrypoints.runtime import StartupError, open_runtime
+from entrypoints.runtime import StartupError, build_container, open_runtime
 from entrypoints.seed import seed_demo_data
 from entrypoints.settings import Settings
 from entrypoints.workers import build_worker, check_queue_allowed
@@ -33,8 +33,9 @@ async def run_process(settings: Settings, *, serve_api: bool, queues: Sequence[s
         raise StartupError("a separate 'mlplane api' needs a shared warehouse: in the 'local' profile "
                            "the DuckDB file belongs to 'mlplane up'; use the 'emulated' or 'gcp' profile")
     stop = _stop_event()
-    async with open_runtime(settings) as container:
-        token = await _api_token(container, settings) if serve_api else None
+    container = build_container(settings)
+    token = await _api_token(container, settings) if serve_api else None  # refuse before binding anything
+    async with open_runtime(container):
         if in_daemon and settings.seed_demo:
             await seed_demo_data(container)
         workers = [build_worker(container, q) for q in queues]

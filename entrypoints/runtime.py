@@ -17,11 +17,17 @@ class StartupError(RuntimeError):
     """A process cannot start; the message says what to fix."""
 
 
+def build_container(settings: Settings) -> Container:
+    """A container whose Redis URL is filled in by `open_runtime` (it may start a server)."""
+    return Container(settings=settings)
+
+
 @contextlib.asynccontextmanager
-async def open_runtime(settings: Settings) -> AsyncIterator[Container]:
+async def open_runtime(container: Container) -> AsyncIterator[Container]:
+    settings = container.settings()
     async with contextlib.AsyncExitStack() as stack:
         redis_url = settings.redis_url or await _start_embedded_redis(settings, stack)
-        container = Container(settings=settings, redis_url=redis_url)
+        container.redis_url.override(redis_url)
         stack.push_async_callback(_close_resources, container)
         try:
             await container.redis().ping()

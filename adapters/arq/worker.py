@@ -70,7 +70,7 @@ class ArqWorker:
             max_tries=self._settings.max_tries + 1,  # one spare try to run give_up (see _wrap)
             health_check_interval=30,
             keep_result=3600,
-            poll_delay=0.2,
+            poll_delay=0.05,  # queue pick-up latency; a ZRANGEBYSCORE per poll is cheap
         )
         self._task = asyncio.create_task(self._worker.async_run(), name=f"arq:{self._settings.queue}")
 

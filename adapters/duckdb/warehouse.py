@@ -42,16 +42,20 @@ class DuckDBWarehouse:
 
     async def describe(self, table: str) -> TableInfo:
         sql_identifier(table, "table")
-        columns = await self._run(
-            "SELECT column_name, data_type, is_nullable FROM information_schema.columns "
-            "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
+        return await anyio.to_thread.run_sync(self._describe, table)  # one thread hop for both queries
+
+    def _describe(self, table: str) -> TableInfo:
+        cursor = self._cursor()
+        columns = cursor.execute(
+            "SELECT column_name, data_type, is_nullable FROM duckdb_columns() "
+            "WHERE schema_name = ? AND table_name = ? ORDER BY column_index",
             [self._schema, table],
-        )
+        ).fetchall()
         if not columns:
             raise TableNotFound(f"no table named {table!r} in the warehouse", {"table": table})
-        ((count,),) = await self._run(f"SELECT count(*) FROM {self._qualified(table)}")
+        ((count,),) = cursor.execute(f"SELECT count(*) FROM {self._qualified(table)}").fetchall()
         infos = tuple(
-            ColumnInfo(name, dtype, dtype.upper().startswith(_NUMERIC_PREFIXES), nullable == "YES")
+            ColumnInfo(name, dtype, dtype.upper().startswith(_NUMERIC_PREFIXES), bool(nullable))
             for name, dtype, nullable in columns
         )
         return TableInfo(table, infos, int(count))

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from adapters.sklearn.backend import SklearnModelBackend
+from domain.types.events import event_id_key
 from tests.support.daemon import DaemonProcess
 from tests.support.ws_client import DEMO_SPEC, collect_events, submit
 
@@ -40,7 +41,7 @@ async def test_a_job_trains_a_model_that_loads_and_predicts(daemon: DaemonProces
 
     types = [e["type"] for e in events]
     assert [t for t in types if t in ORDER] == ORDER, types
-    assert [e["id"] for e in events] == sorted(events and [e["id"] for e in events], key=_id_key)
+    assert [e["id"] for e in events] == sorted(events and [e["id"] for e in events], key=event_id_key)
     version = events[-1]["data"]["version"]
     async with session.get(f"{daemon.url}/v1/training-jobs/{accepted['job_id']}") as response:
         assert (await response.json())["state"] == "completed"
@@ -93,11 +94,6 @@ async def _load(data_dir: Path, manifest: dict) -> object:
         assert hashlib.sha256(data).hexdigest() == entry["sha256"]
         files[entry["name"]] = data
     return await SklearnModelBackend().deserialize(manifest["algorithm"], files)
-
-
-def _id_key(event_id: str) -> tuple[int, int]:
-    ms, seq = event_id.split("-")
-    return int(ms), int(seq)
 
 
 BAD_SPECS = [
