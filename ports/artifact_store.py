@@ -28,6 +28,18 @@ class ArtifactStore(Protocol):
 
     async def delete(self, key: str) -> None: ...
 
+    async def get_with_generation(self, key: str) -> tuple[bytes, int]:
+        """The bytes and their generation, read together (for compare-and-swap)."""
+        ...
+
+    async def compare_and_swap(self, key: str, data: bytes, expected_generation: int | None) -> int:
+        """Replace `key` only while it is still at `expected_generation` (None: must not exist).
+
+        Returns the new generation; raises Conflict when someone else wrote first. After a lost
+        reply and a retry, Conflict may mean our own write landed: callers re-read and compare.
+        """
+        ...
+
     def uri(self, key: str) -> str:
         """Where a key lives, for humans (`file:///...`, `gs://bucket/...`)."""
         ...

@@ -15,7 +15,7 @@ import anyio
 import duckdb
 import pyarrow as pa
 
-from domain.types.errors import TableNotFound, TransientError
+from domain.types.errors import InvalidSpec, TableNotFound, TransientError
 from domain.types.identifiers import quote_identifier, sql_identifier
 from domain.types.tables import ColumnInfo, TableInfo
 
@@ -61,7 +61,10 @@ class DuckDBWarehouse:
         return TableInfo(table, infos, int(count))
 
     async def read(self, table: str, columns: Sequence[str] | None = None) -> pa.Table:
-        await self.describe(table)  # a clear TableNotFound instead of a DuckDB catalog error
+        info = await self.describe(table)  # a clear TableNotFound instead of a DuckDB catalog error
+        unknown = [c for c in columns or () if info.column(c) is None]
+        if unknown:
+            raise InvalidSpec(f"table {table!r} has no column(s) {', '.join(unknown)}", {"missing": unknown})
         selection = ", ".join(quote_identifier(c) for c in columns) if columns else "*"
         sql = f"SELECT {selection} FROM {self._qualified(table)}"
         return await anyio.to_thread.run_sync(lambda: self._cursor().sql(sql).to_arrow_table())

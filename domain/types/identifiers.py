@@ -27,6 +27,17 @@ def quote_identifier(value: str) -> str:
     return '"' + sql_identifier(value) + '"'
 
 
+def artifact_key(key: str) -> str:
+    """Return `key` if it is a relative slash-separated path with no empty, '.' or '..' segment.
+
+    One rule for every artifact store, so a key valid in one profile is valid in all of them.
+    """
+    parts = key.split("/") if isinstance(key, str) else [""]
+    if not key or any(p in ("", ".", "..") for p in parts):
+        raise InvalidIdentifier(f"invalid artifact key {key!r}", {"key": str(key)[:200]})
+    return key
+
+
 def _check(value: str, pattern: re.Pattern[str], kind: str, rule: str) -> str:
     if not isinstance(value, str) or pattern.fullmatch(value) is None:
         raise InvalidIdentifier(

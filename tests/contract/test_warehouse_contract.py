@@ -1,15 +1,20 @@
-"""Warehouse contract: DuckDB (and the in-memory fake) pass the same suite."""
+"""Warehouse contract: DuckDB, BigQuery (through the emulator) and the in-memory fake pass the same suite."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import uuid
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pyarrow as pa
 import pytest
+from google.auth.credentials import AnonymousCredentials
+from google.cloud import bigquery
 
+from adapters.bigquery.warehouse import BigQueryWarehouse
 from adapters.duckdb.warehouse import DuckDBWarehouse
 from domain.types.errors import InvalidIdentifier, TableNotFound
+from emulators.bigquery.server import BigQueryEmulator
 from ports.warehouse import Warehouse
 from tests.fakes.warehouse import InMemoryWarehouse
 
@@ -18,14 +23,31 @@ pytestmark = pytest.mark.contract
 ROWS = pa.table({"id": pa.array([1, 2, 3], pa.int64()), "score": [0.5, 1.5, None], "name": ["a", "b", "c"]})
 
 
-@pytest.fixture(params=["memory", "duckdb"])
+@pytest.fixture(scope="module")
+def bigquery_url() -> Iterator[str]:
+    """One emulator for the module; each test gets its own dataset in it."""
+    emulator = BigQueryEmulator(host="127.0.0.1", port=0)
+    yield emulator.start()
+    emulator.stop()
+
+
+@pytest.fixture(params=["memory", "duckdb", "bigquery"])
 async def warehouse(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Warehouse]:
     if request.param == "memory":
         yield InMemoryWarehouse()
-        return
-    duck = DuckDBWarehouse(tmp_path / "warehouse.duckdb")
-    yield duck
-    duck.close()
+    elif request.param == "duckdb":
+        duck = DuckDBWarehouse(tmp_path / "warehouse.duckdb")
+        yield duck
+        duck.close()
+    else:
+        # Looked up here, not declared, so the emulator starts only when a bigquery case runs.
+        url = request.getfixturevalue("bigquery_url")
+        client = bigquery.Client(project="test", credentials=AnonymousCredentials(),
+                                 client_options={"api_endpoint": url})
+        dataset = f"mlplane_contract_{uuid.uuid4().hex[:10]}"
+        yield BigQueryWarehouse(client, dataset)
+        client.delete_dataset(dataset, delete_contents=True, not_found_ok=True)
+        client.close()
 
 
 async def test_append_creates_the_table_and_describe_reports_it(warehouse: Warehouse) -> None:

@@ -39,9 +39,8 @@ class InMemoryWarehouse:
     async def append(self, table: str, rows: pa.Table) -> int:
         sql_identifier(table, "table")
         existing = self.tables.get(table)
-        if existing is not None:
-            rows = pa.concat_tables([existing, rows.select(existing.column_names)])
-        self.tables[table] = rows
+        combined = rows if existing is None else pa.concat_tables([existing, rows.select(existing.column_names)])
+        self.tables[table] = combined
         return rows.num_rows
 
     def _table(self, table: str) -> pa.Table:

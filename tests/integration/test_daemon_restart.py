@@ -45,7 +45,7 @@ async def test_kill_9_mid_training_then_restart_finishes_with_one_version(tmp_pa
         assert [e["data"]["attempt"] for e in final if e["type"] == "started"] == [1, 2]
         assert versions_on_disk(tmp_path, "crashy") == [1]
     finally:
-        assert second.stop() == 0
+        assert second.stop() == 0, second.log_text()[-4000:]
 
 
 async def test_jobs_queued_at_a_graceful_stop_run_after_the_restart(tmp_path: Path, session) -> None:
@@ -54,7 +54,7 @@ async def test_jobs_queued_at_a_graceful_stop_run_after_the_restart(tmp_path: Pa
     first.start()
     spec = {**DEMO_SPEC, "model_name": "queued"}
     job_ids = [(await submit(session, first.url, spec))["job_id"] for _ in range(3)]
-    assert first.stop() == 0
+    assert first.stop() == 0, first.log_text()[-4000:]
 
     second = DaemonProcess(tmp_path, env)
     second.start()
@@ -63,4 +63,4 @@ async def test_jobs_queued_at_a_graceful_stop_run_after_the_restart(tmp_path: Pa
             assert (await collect_events(session, second.url, job_id, timeout=120))[-1]["type"] == "completed"
         assert versions_on_disk(tmp_path, "queued") == [1, 2, 3]
     finally:
-        assert second.stop() == 0
+        assert second.stop() == 0, second.log_text()[-4000:]

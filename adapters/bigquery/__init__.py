@@ -1,0 +1,1 @@
+"""Warehouse on a BigQuery dataset, built on the official google-cloud-bigquery client."""

@@ -1,0 +1,164 @@
+"""BigQueryWarehouse: the Warehouse port on one BigQuery dataset (one dataset per environment).
+
+No SQL is written here: tables are described from their metadata, read with tabledata.list
+(no query job to pay for, no BigQuery Storage API needed) and appended to by load jobs of
+Parquet bytes. Identifiers are still validated, because they name tables, columns and job ids.
+Blocking client calls run in worker threads; vendor errors are translated once (errors.py).
+"""
+
+from __future__ import annotations
+
+import io
+import uuid
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
+import anyio
+import pyarrow as pa
+import pyarrow.parquet as pq
+from google.api_core import exceptions as gexc
+from google.api_core.retry import Retry
+from google.cloud import bigquery
+
+from adapters.bigquery.errors import is_transient, translated
+from domain.types.errors import InvalidSpec, TransientError
+from domain.types.identifiers import sql_identifier
+from domain.types.tables import ColumnInfo, TableInfo
+
+T = TypeVar("T")
+
+_NUMERIC_TYPES = frozenset({"INT64", "INTEGER", "FLOAT64", "FLOAT", "NUMERIC", "BIGNUMERIC", "BOOL", "BOOLEAN"})
+DEFAULT_TIMEOUT = 60.0  # seconds for one HTTP request
+DEFAULT_JOB_TIMEOUT = 600.0  # seconds to wait for a load job to finish
+
+
+def new_append_job_id(table: str) -> str:
+    return f"mlplane-append-{table}-{uuid.uuid4().hex}"
+
+
+class BigQueryWarehouse:
+    def __init__(self, client: bigquery.Client, dataset: str, location: str | None = None, *,
+                 retry: Retry = bigquery.DEFAULT_RETRY, timeout: float = DEFAULT_TIMEOUT,
+                 job_timeout: float = DEFAULT_JOB_TIMEOUT,
+                 job_ids: Callable[[str], str] = new_append_job_id) -> None:
+        self._client = client  # nothing is fetched here: the dataset is checked on first use
+        self._dataset = bigquery.DatasetReference(client.project, sql_identifier(dataset, "dataset"))
+        self._location = location
+        self._retry = retry
+        # Right after a 409 BigQuery may briefly answer 404 for the job it just refused to
+        # create again (python-bigquery #2134): keep looking it up, as the client itself does.
+        self._job_lookup_retry = retry.with_predicate(lambda e: isinstance(e, gexc.NotFound) or is_transient(e))
+        self._timeout = timeout
+        self._job_timeout = job_timeout
+        self._job_ids = job_ids
+        self._dataset_ready = False
+
+    async def list_tables(self) -> list[TableInfo]:
+        names = await self._run(None, self._table_names)
+        return [await self.describe(name) for name in names]
+
+    async def describe(self, table: str) -> TableInfo:
+        sql_identifier(table, "table")
+        return _table_info(table, await self._run(table, self._get_table, table))
+
+    async def read(self, table: str, columns: Sequence[str] | None = None) -> pa.Table:
+        sql_identifier(table, "table")
+        wanted = [sql_identifier(c, "column") for c in columns] if columns else None
+        return await self._run(table, self._read, table, wanted)
+
+    async def append(self, table: str, rows: pa.Table) -> int:
+        sql_identifier(table, "table")
+        for name in rows.column_names:
+            sql_identifier(name, "column")
+        payload = await anyio.to_thread.run_sync(_parquet_bytes, rows)
+        # Chosen once per call: every resend of this load carries the same id, so BigQuery
+        # refuses a second copy (409) instead of appending the rows twice.
+        job_id = self._job_ids(table)
+        return await self._run(table, self._load, table, payload, job_id)
+
+    async def _run(self, table: str | None, call: Callable[..., T], *args: object) -> T:
+        with translated(table):
+            # Concurrent first calls may both check the dataset; creating with exists_ok keeps
+            # that harmless, so no lock is needed.
+            if not self._dataset_ready:
+                await anyio.to_thread.run_sync(self._ensure_dataset)
+            return await anyio.to_thread.run_sync(call, *args)
+
+    def _ensure_dataset(self) -> None:
+        # Look before creating: in production the service account may read and load without
+        # the right to create datasets, and the dataset usually exists already.
+        try:
+            self._client.get_dataset(self._dataset, retry=self._retry, timeout=self._timeout)
+        except gexc.NotFound:
+            dataset = bigquery.Dataset(self._dataset)
+            dataset.location = self._location
+            self._client.create_dataset(dataset, exists_ok=True, retry=self._retry, timeout=self._timeout)
+        self._dataset_ready = True
+
+    def _table_names(self) -> list[str]:
+        tables = self._client.list_tables(self._dataset, retry=self._retry, timeout=self._timeout)
+        return sorted(t.table_id for t in tables)
+
+    def _get_table(self, table: str) -> bigquery.Table:
+        return self._client.get_table(self._dataset.table(table), retry=self._retry, timeout=self._timeout)
+
+    def _read(self, table: str, columns: list[str] | None) -> pa.Table:
+        bq_table = self._get_table(table)
+        fields = _selected_fields(bq_table, columns)
+        rows = self._client.list_rows(bq_table, selected_fields=fields, retry=self._retry, timeout=self._timeout)
+        data = rows.to_arrow(create_bqstorage_client=False)
+        return data.select(columns) if columns else data
+
+    def _load(self, table: str, payload: bytes, job_id: str) -> int:
+        config = bigquery.LoadJobConfig(
+            source_format=bigquery.SourceFormat.PARQUET,
+            write_disposition=bigquery.WriteDisposition.WRITE_APPEND,
+            create_disposition=bigquery.CreateDisposition.CREATE_IF_NEEDED,
+        )
+        try:
+            job = self._client.load_table_from_file(
+                io.BytesIO(payload), self._dataset.table(table), job_id=job_id, job_config=config,
+                location=self._location, size=len(payload), timeout=self._timeout)
+        except gexc.Conflict:
+            # An earlier send of this very load reached BigQuery but its answer was lost, and the
+            # upload was resent: wait for the job that exists rather than load the rows again.
+            job = self._existing_job(job_id)
+        job.result(retry=self._retry, timeout=self._job_timeout)
+        return int(job.output_rows or 0)
+
+    def _existing_job(self, job_id: str) -> bigquery.LoadJob:
+        try:
+            job = self._client.get_job(job_id, location=self._location, retry=self._job_lookup_retry,
+                                       timeout=self._timeout)
+        except gexc.NotFound as exc:  # not the table's fault: the job id is taken yet unseen
+            raise TransientError(f"load job {job_id} exists but cannot be found yet", {"job_id": job_id}) from exc
+        if not isinstance(job, bigquery.LoadJob):
+            raise TransientError(f"job id {job_id} is taken by a {job.job_type} job", {"job_id": job_id})
+        return job
+
+
+def _selected_fields(bq_table: bigquery.Table, columns: list[str] | None) -> list[bigquery.SchemaField] | None:
+    if not columns:
+        return None
+    unknown = sorted(set(columns) - {f.name for f in bq_table.schema})
+    if unknown:
+        raise InvalidSpec(f"unknown column(s) {unknown} in table {bq_table.table_id!r}", {"missing": unknown})
+    # In table order: the client parses each row by position against the fields it asked for,
+    # and tabledata.list may answer in table order whatever order was requested.
+    return [f for f in bq_table.schema if f.name in set(columns)]
+
+
+def _table_info(name: str, bq_table: bigquery.Table) -> TableInfo:
+    columns = tuple(
+        ColumnInfo(f.name, f.field_type, f.field_type.upper() in _NUMERIC_TYPES, f.mode != "REQUIRED")
+        for f in bq_table.schema
+    )
+    # num_rows leaves out a streaming buffer; this adapter writes only by load jobs, so it is exact.
+    return TableInfo(name, columns, int(bq_table.num_rows or 0))
+
+
+def _parquet_bytes(rows: pa.Table) -> bytes:
+    sink = io.BytesIO()
+    # BigQuery keeps microseconds: coerce pandas' nanosecond timestamps instead of failing the load.
+    pq.write_table(rows, sink, coerce_timestamps="us", allow_truncated_timestamps=True)
+    return sink.getvalue()

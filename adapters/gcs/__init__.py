@@ -1,0 +1,1 @@
+"""Cloud Storage adapters, built on the official google-cloud-storage client."""
