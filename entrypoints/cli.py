@@ -29,6 +29,11 @@ def build_parser() -> argparse.ArgumentParser:
     worker = sub.add_parser("worker", help="run queue workers alone (scale-out)")
     _server_args(worker)
     worker.add_argument("--queue", action="append", default=None, help="queue to serve (repeatable)")
+    emulators = sub.add_parser("emulators", help="run the GCS and BigQuery emulators on loopback")
+    emulators.add_argument("--host", default="127.0.0.1")
+    emulators.add_argument("--gcs-port", type=int, default=9023)
+    emulators.add_argument("--bigquery-port", type=int, default=9050)
+    emulators.add_argument("--data-dir", type=Path, help="persist emulator state here (default: memory)")
     train = sub.add_parser("train", help="submit a training job")
     train.add_argument("spec", type=Path, help="training spec JSON file ('-' for stdin)")
     train.add_argument("--follow", action="store_true", help="show live progress until the job ends")
@@ -47,6 +52,10 @@ def main(argv: list[str] | None = None) -> int:
         from entrypoints.client import train_command
 
         return train_command(args)
+    if args.command == "emulators":
+        from entrypoints.emulators_cmd import run_emulators
+
+        return run_emulators(args.host, args.gcs_port, args.bigquery_port, args.data_dir)
     from pydantic import ValidationError
 
     from entrypoints.daemon import main_sync

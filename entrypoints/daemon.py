@@ -108,4 +108,7 @@ def main_sync(settings: Settings, *, serve_api: bool, queues: Sequence[str], in_
     except (StartupError, RuntimeError) as exc:
         print(f"mlplane: {exc}", file=sys.stderr)
         return 2
+    except Exception:  # a bug: say so in the log with the traceback, and exit non-zero
+        log.exception("mlplane stopped on an unexpected error")
+        return 1
     return 0

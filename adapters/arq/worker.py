@@ -81,7 +81,15 @@ class ArqWorker:
         self._worker.allow_pick_jobs = False
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._idle(), grace_s)
-        await self._worker.close()  # cancels what is left; arq re-queues cancelled jobs
+        try:
+            await self._worker.close()  # cancels what is left; arq re-queues cancelled jobs
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                raise  # we ourselves are being cancelled
+            # A job task ended cancelled inside arq's close. Its lease entry stays behind, so the
+            # next worker's reaper frees the job even if arq could not release it.
+            log.warning("a running job was handed back while its worker stopped")
         if self._task:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -106,14 +114,14 @@ class ArqWorker:
             try:
                 await handler.run(payload)
             except TransientError as exc:
+                await self._leases.job_ended(job_id)
                 if attempt >= settings.max_tries:
                     await handler.give_up(payload, f"gave up after {attempt} attempts: {exc.message}")
                     return
                 delay = backoff_seconds(attempt, base=settings.backoff_base_s)
                 log.warning("task %s attempt %s failed transiently, retry in %.1fs: %s", job_id, attempt, delay, exc)
                 raise Retry(defer=delay) from exc
-            finally:
-                with contextlib.suppress(Exception):
-                    await self._leases.job_ended(job_id)
+            # On cancellation (shutdown) the lease entry is kept on purpose: see stop().
+            await self._leases.job_ended(job_id)
 
         return func(task, name=handler.name, timeout=settings.timeout_s)
