@@ -13,17 +13,22 @@ from arq.connections import ArqRedis
 from dependency_injector import containers, providers
 
 from adapters.arq.task_queue import ArqTaskQueue
+from adapters.bigquery.warehouse import BigQueryWarehouse
 from adapters.duckdb.warehouse import DuckDBWarehouse
 from adapters.filesystem.artifact_store import FilesystemArtifactStore
+from adapters.gcs.artifact_store import GcsArtifactStore
 from adapters.redis.event_log import RedisEventLog
 from adapters.redis.job_store import RedisJobStore
+from adapters.secrets.gcp import SecretManagerProvider
 from adapters.secrets.providers import ChainedSecretProvider, DirectorySecretProvider, EnvSecretProvider
 from adapters.sklearn.backend import SklearnModelBackend
 from adapters.system.clock import RandomIds, SystemClock
 from domain.services.registry import ModelRegistry
 from domain.services.training import TrainingService
 from domain.services.training_run import TrainingRunner
+from entrypoints.cloud_clients import bigquery_client, storage_client
 from entrypoints.settings import Settings
+from ports.secrets import SecretProvider
 
 
 def _fit_pool(processes: int) -> ProcessPoolExecutor | None:
@@ -32,8 +37,11 @@ def _fit_pool(processes: int) -> ProcessPoolExecutor | None:
 
 
 def _secret_providers(settings: Settings) -> ChainedSecretProvider:
-    providers_ = [DirectorySecretProvider(settings.secrets_dir)] if settings.secrets_dir else []
-    return ChainedSecretProvider([*providers_, EnvSecretProvider()])
+    chain: list[SecretProvider] = [DirectorySecretProvider(settings.secrets_dir)] if settings.secrets_dir else []
+    chain.append(EnvSecretProvider())
+    if settings.profile == "gcp":
+        chain.append(SecretManagerProvider(settings.gcp_project))
+    return ChainedSecretProvider(chain)
 
 
 class Container(containers.DeclarativeContainer):
@@ -46,17 +54,32 @@ class Container(containers.DeclarativeContainer):
     redis = providers.Singleton(ArqRedis.from_url, redis_url)
     secrets = providers.Singleton(_secret_providers, settings)
 
+    profile = providers.Callable(lambda s: s.profile, settings)
+    gcs = providers.Singleton(storage_client, settings)
+    bigquery = providers.Singleton(bigquery_client, settings)
+    _bigquery_warehouse = providers.Singleton(
+        BigQueryWarehouse, bigquery, providers.Callable(lambda s: s.dataset, settings),
+        providers.Callable(lambda s: s.bigquery_location, settings),
+    )
     warehouse = providers.Selector(
-        providers.Callable(lambda s: s.profile, settings),
+        profile,
         local=providers.Singleton(
             DuckDBWarehouse, providers.Callable(lambda s: s.data_dir / "warehouse.duckdb", settings)
         ),
+        emulated=_bigquery_warehouse,
+        gcp=_bigquery_warehouse,
+    )
+    _gcs_store = providers.Singleton(
+        GcsArtifactStore, gcs, providers.Callable(lambda s: s.gcs_bucket, settings),
+        providers.Callable(lambda s: s.bucket_prefix, settings),
     )
     artifacts = providers.Selector(
-        providers.Callable(lambda s: s.profile, settings),
+        profile,
         local=providers.Singleton(
             FilesystemArtifactStore, providers.Callable(lambda s: s.data_dir / "artifacts", settings)
         ),
+        emulated=_gcs_store,
+        gcp=_gcs_store,
     )
     fit_pool = providers.Singleton(_fit_pool, providers.Callable(lambda s: s.fit_processes, settings))
     backend = providers.Singleton(SklearnModelBackend, fit_pool)

@@ -36,12 +36,15 @@ async def run_process(settings: Settings, *, serve_api: bool, queues: Sequence[s
     container = build_container(settings)
     token = await _api_token(container, settings) if serve_api else None  # refuse before binding anything
     async with open_runtime(container):
-        if in_daemon and settings.seed_demo:
+        if serve_api and settings.seed_demo and (in_daemon or settings.profile != "local"):
             await seed_demo_data(container)
         workers = [build_worker(container, q) for q in queues]
         for worker in workers:
             await worker.start()
         runner = await _start_api(container, settings, token) if serve_api else None
+        if not serve_api:
+            print(f"mlplane worker ready: queues {', '.join(queues)} (profile {settings.profile}, "
+                  f"env {settings.env})", flush=True)
         await stop.wait()
         log.info("shutting down: intake stopped, waiting up to %.0fs for running work", settings.shutdown_grace_s)
         if runner is not None:

@@ -6,7 +6,10 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 
+import anyio
+
 from adapters.embedded_redis.server import EmbeddedRedisServer
+from entrypoints.cloud_clients import ensure_bucket
 from entrypoints.container import Container
 from entrypoints.settings import Settings
 
@@ -33,7 +36,19 @@ async def open_runtime(container: Container) -> AsyncIterator[Container]:
             await container.redis().ping()
         except Exception as exc:
             raise StartupError(f"Redis at {_redacted(redis_url)} does not answer: {exc}") from exc
+        if settings.profile == "emulated":
+            await _prepare_emulated(container, settings)
         yield container
+
+
+async def _prepare_emulated(container: Container, settings: Settings) -> None:
+    try:
+        await anyio.to_thread.run_sync(ensure_bucket, container.gcs(), settings.gcs_bucket)
+    except Exception as exc:
+        raise StartupError(
+            f"the GCS emulator at {settings.gcs_emulator_url} does not answer ({type(exc).__name__}); "
+            "start it with 'mlplane emulators' or set MLPLANE_GCS_EMULATOR_URL"
+        ) from exc
 
 
 async def _start_embedded_redis(settings: Settings, stack: contextlib.AsyncExitStack) -> str:
@@ -52,8 +67,9 @@ async def _close_resources(container: Container) -> None:
         pool.shutdown(wait=False, cancel_futures=True)
     with contextlib.suppress(Exception):
         await container.redis().aclose()
-    with contextlib.suppress(Exception):
-        container.warehouse().close()
+    if container.settings().profile == "local":
+        with contextlib.suppress(Exception):
+            container.warehouse().close()
 
 
 def _redacted(url: str) -> str:

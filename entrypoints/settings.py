@@ -6,7 +6,7 @@ import ipaddress
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -15,7 +15,6 @@ from pydantic_settings import (
 )
 
 Profile = Literal["local", "emulated", "gcp"]
-IMPLEMENTED_PROFILES = ("local",)
 
 
 class Settings(BaseSettings):
@@ -38,17 +37,24 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1 << 20, ge=1024)
     shutdown_grace_s: float = Field(default=30.0, ge=0)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
-
-    @field_validator("profile")
-    @classmethod
-    def _implemented(cls, value: str) -> str:
-        if value not in IMPLEMENTED_PROFILES:
-            raise ValueError(f"profile {value!r} is not available yet; use one of {IMPLEMENTED_PROFILES}")
-        return value
+    # emulated / gcp profiles
+    gcp_project: str = Field(default="test", pattern=r"^[a-z][a-z0-9-]{1,61}[a-z0-9]$")
+    gcs_bucket: str = Field(default="mlplane", pattern=r"^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$")
+    gcs_emulator_url: str = "http://127.0.0.1:9023"
+    bigquery_emulator_url: str = "http://127.0.0.1:9050"
+    bigquery_location: str | None = None
 
     @property
     def namespace(self) -> str:
         return f"mlplane:{self.env}:"
+
+    @property
+    def bucket_prefix(self) -> str:
+        return f"{self.env}/"
+
+    @property
+    def dataset(self) -> str:
+        return "mlplane_" + self.env.replace("-", "_")
 
     @property
     def binds_loopback_only(self) -> bool:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import io
+import re
+import zipfile
 from collections.abc import Mapping
 from concurrent.futures import Executor
 from importlib.metadata import version
@@ -68,7 +71,7 @@ class SklearnModelBackend:
         return await anyio.to_thread.run_sync(model.predict, features)  # type: ignore[attr-defined]
 
     async def serialize(self, model: object) -> dict[str, bytes]:
-        return {MODEL_FILE: await anyio.to_thread.run_sync(sio.dumps, model)}
+        return {MODEL_FILE: await anyio.to_thread.run_sync(lambda: _reproducible(sio.dumps(model)))}
 
     async def deserialize(self, algorithm: str, files: Mapping[str, bytes]) -> object:
         data = files[MODEL_FILE]
@@ -88,3 +91,23 @@ class SklearnModelBackend:
         tasks = tuple(t for a, t in PARAMS if a == name)
         schemas = {t.value: PARAMS[(name, t)].model_json_schema() for t in tasks}
         return AlgorithmInfo(name=name, family="scikit-learn", tasks=tasks, hyperparameters_schema=schemas)
+
+
+def _reproducible(archive: bytes) -> bytes:
+    """Equal models give equal bytes, so a re-run (or a run under injected faults) yields a
+    byte-identical artifact. skops names array files after object ids and stamps entries with the
+    current time: renumber arrays and memo ids in order of first mention and fix the stamps."""
+    source = zipfile.ZipFile(io.BytesIO(archive))
+    schema = source.read("schema.json").decode()
+    arrays = list(dict.fromkeys(re.findall(r'"(\d+\.npy)"', schema)))
+    renamed = {name: f"array{index}.npy" for index, name in enumerate(arrays)}
+    schema = re.sub(r'"(\d+\.npy)"', lambda m: f'"{renamed.get(m.group(1), m.group(1))}"', schema)
+    ids = {old: str(new) for new, old in enumerate(dict.fromkeys(re.findall(r'"__id__": (\d+)', schema)))}
+    schema = re.sub(r'"__id__": (\d+)', lambda m: f'"__id__": {ids[m.group(1)]}', schema)
+    output = io.BytesIO()
+    with zipfile.ZipFile(output, "w", compression=zipfile.ZIP_DEFLATED) as target:
+        for info in sorted(source.infolist(), key=lambda i: renamed.get(i.filename, i.filename)):
+            name = renamed.get(info.filename, info.filename)
+            data = schema.encode() if name == "schema.json" else source.read(info)
+            target.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), data, zipfile.ZIP_DEFLATED)
+    return output.getvalue()

@@ -12,20 +12,24 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
-BANNER = re.compile(r"mlplane serving (http://127\.0\.0\.1:\d+)")
+BANNER = re.compile(r"mlplane serving (http://127\.0\.0\.1:\d+)|mlplane worker ready")
 
 
 class DaemonProcess:
-    def __init__(self, data_dir: Path, env: Mapping[str, str] | None = None) -> None:
+    """`mlplane up` by default; `command` runs another role (`api`, `worker --queue training`)."""
+
+    def __init__(self, data_dir: Path, env: Mapping[str, str] | None = None,
+                 command: tuple[str, ...] = ("up", "--port", "0")) -> None:
         self.data_dir = data_dir
-        self.env = {**os.environ, "MLPLANE_ENV": "test", **(env or {})}
-        self.env.pop("MLPLANE_REDIS_URL", None)  # the daemon starts its own embedded Redis
+        self.command = command
+        base = {k: v for k, v in os.environ.items() if not k.startswith("MLPLANE_")}
+        self.env = {**base, "MLPLANE_ENV": "test", **(env or {})}  # no MLPLANE_REDIS_URL: embedded Redis
         self.process: subprocess.Popen[str] | None = None
         self.url = ""
         self.output: list[str] = []
 
     def start(self, timeout: float = 60.0) -> str:
-        command = [sys.executable, "-m", "entrypoints.cli", "up", "--port", "0", "--data-dir", str(self.data_dir)]
+        command = [sys.executable, "-m", "entrypoints.cli", *self.command, "--data-dir", str(self.data_dir)]
         self.process = subprocess.Popen(
             command, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
             cwd=Path(__file__).resolve().parents[2],
@@ -42,7 +46,7 @@ class DaemonProcess:
         for line in self.process.stdout:
             self.output.append(line)
             if match := BANNER.search(line):
-                self.url = match.group(1)
+                self.url = match.group(1) or ""
                 found.set()
 
     def stop(self, timeout: float = 60.0) -> int:
@@ -51,6 +55,11 @@ class DaemonProcess:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
         return self.process.wait(timeout)
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
 
     def kill(self) -> None:
         """SIGKILL: the crash path; the embedded Redis dies with it (PDEATHSIG)."""
