@@ -23,6 +23,7 @@ from adapters.secrets.gcp import SecretManagerProvider
 from adapters.secrets.providers import ChainedSecretProvider, DirectorySecretProvider, EnvSecretProvider
 from adapters.sklearn.backend import SklearnModelBackend
 from adapters.system.clock import RandomIds, SystemClock
+from domain.services.model_backends import RoutingModelBackend
 from domain.services.registry import ModelRegistry
 from domain.services.training import TrainingService
 from domain.services.training_run import TrainingRunner
@@ -82,7 +83,8 @@ class Container(containers.DeclarativeContainer):
         gcp=_gcs_store,
     )
     fit_pool = providers.Singleton(_fit_pool, providers.Callable(lambda s: s.fit_processes, settings))
-    backend = providers.Singleton(SklearnModelBackend, fit_pool)
+    sklearn_backend = providers.Singleton(SklearnModelBackend, fit_pool)
+    backend = providers.Singleton(RoutingModelBackend, providers.List(sklearn_backend))
 
     jobs = providers.Singleton(RedisJobStore, redis, namespace)
     events = providers.Singleton(RedisEventLog, redis, namespace)

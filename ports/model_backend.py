@@ -9,7 +9,7 @@ import numpy as np
 import numpy.typing as npt
 
 from domain.types.dataset import Dataset
-from domain.types.models import AlgorithmInfo
+from domain.types.models import AlgorithmInfo, SerializedModel
 from domain.types.training import Task, TrainingSpec
 
 # Called with (stage, fraction in [0, 1], extra data such as epoch metrics).
@@ -19,8 +19,9 @@ ProgressCallback = Callable[[str, float, Mapping[str, Any]], Awaitable[None]]
 class ModelBackend(Protocol):
     """Fitting runs off the event loop (process or thread pool) so the daemon stays responsive.
 
-    A fitted model is an opaque handle owned by the backend. `serialize` returns file name ->
-    bytes and never uses pickle; `deserialize` refuses types it does not trust.
+    A fitted model is an opaque handle owned by the backend. `serialize` never uses pickle;
+    `deserialize` refuses types it does not trust. Progress callbacks may raise (JobCancelled):
+    the backend then stops the fit at its next epoch or stage and lets the error propagate.
     Errors: InvalidSpec for bad hyperparameters; UnusableTrainingData when the data cannot be
     fitted; PermanentError for corrupt files.
     """
@@ -37,7 +38,11 @@ class ModelBackend(Protocol):
 
     async def predict(self, model: object, features: npt.NDArray[np.float64]) -> npt.NDArray[Any]: ...
 
-    async def serialize(self, model: object) -> dict[str, bytes]: ...
+    async def serialize(self, model: object, sample: npt.NDArray[np.float64] | None = None) -> SerializedModel:
+        """Files for the model. With `sample` (holdout features) every export that needs checking
+        (ONNX) is verified to agree with the native model on it; one that does not convert or does
+        not agree is left out and the reason recorded in `notes` — never a silently wrong file."""
+        ...
 
     async def deserialize(self, algorithm: str, files: Mapping[str, bytes]) -> object: ...
 

@@ -20,7 +20,7 @@ from adapters.sklearn import estimators
 from adapters.sklearn.hyperparameters import DecisionTreeClassifierParams, DecisionTreeRegressorParams
 from domain.types.dataset import Dataset
 from domain.types.errors import InvalidSpec, PermanentError
-from domain.types.models import AlgorithmInfo
+from domain.types.models import AlgorithmInfo, SerializedModel
 from domain.types.training import Task, TrainingSpec
 from ports.model_backend import ProgressCallback
 
@@ -70,8 +70,9 @@ class SklearnModelBackend:
     async def predict(self, model: object, features: np.ndarray) -> np.ndarray:
         return await anyio.to_thread.run_sync(model.predict, features)  # type: ignore[attr-defined]
 
-    async def serialize(self, model: object) -> dict[str, bytes]:
-        return {MODEL_FILE: await anyio.to_thread.run_sync(lambda: _reproducible(sio.dumps(model)))}
+    async def serialize(self, model: object, sample: np.ndarray | None = None) -> SerializedModel:
+        data = await anyio.to_thread.run_sync(lambda: _reproducible(sio.dumps(model)))
+        return SerializedModel({MODEL_FILE: data})
 
     async def deserialize(self, algorithm: str, files: Mapping[str, bytes]) -> object:
         data = files[MODEL_FILE]

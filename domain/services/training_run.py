@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from typing import Any
 
 import anyio
+import numpy as np
+import numpy.typing as npt
 
 from domain.services import data_prep
 from domain.services.job_events import JobEvents
@@ -27,6 +29,7 @@ from ports.model_backend import ModelBackend
 from ports.warehouse import Warehouse
 
 log = logging.getLogger(__name__)
+EXPORT_CHECK_ROWS = 2048  # holdout rows on which exports (ONNX) must agree with the native model
 
 
 class TrainingRunner:
@@ -92,7 +95,8 @@ class TrainingRunner:
         await events.emit(EventType.EVALUATED, {"metrics": metrics, "holdout_rows": holdout.rows})
         await self._check_cancel(record.id)
         data = {"table": spec.source.table, "columns": list(spec.source.columns), **report.to_dict()}
-        await self._store(record.id, spec, model, {**metrics, "holdout_rows": holdout.rows}, data, events)
+        await self._store(record.id, spec, model, {**metrics, "holdout_rows": holdout.rows}, data, events,
+                          holdout.features)
 
     async def _prepare(
         self, job_id: str, spec: TrainingSpec, events: JobEvents
@@ -118,12 +122,12 @@ class TrainingRunner:
 
     async def _store(
         self, job_id: str, spec: TrainingSpec, model: object, metrics: Mapping[str, float],
-        data: Mapping[str, Any], events: JobEvents,
+        data: Mapping[str, Any], events: JobEvents, sample: npt.NDArray[np.float64],
     ) -> None:
-        files = await self._backend.serialize(model)
+        serialized = await self._backend.serialize(model, sample[:EXPORT_CHECK_ROWS])
         version = await self._registry.claim_version(spec.model_name, job_id)
         manifest = await self._registry.publish(
-            spec.model_name, version, files,
+            spec.model_name, version, serialized.files, extra={"exports": dict(serialized.notes)},
             job_id=job_id, algorithm=spec.algorithm, spec=spec.to_dict(),
             metrics=metrics,
             data=data,

@@ -18,6 +18,15 @@ class AlgorithmInfo:
 
 
 @dataclass(frozen=True)
+class SerializedModel:
+    """A model as files (name -> bytes, never pickle) plus notes for the manifest, e.g. which
+    exports were written and how they were verified (`{"onnx": {"max_abs_diff": 3e-7}}`)."""
+
+    files: Mapping[str, bytes]
+    notes: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class FileEntry:
     name: str
     sha256: str

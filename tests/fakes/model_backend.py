@@ -14,7 +14,7 @@ import numpy as np
 
 from domain.types.dataset import Dataset
 from domain.types.errors import InvalidSpec
-from domain.types.models import AlgorithmInfo
+from domain.types.models import AlgorithmInfo, SerializedModel
 from domain.types.training import Task, TrainingSpec
 from ports.model_backend import ProgressCallback
 
@@ -56,8 +56,8 @@ class MajorityModelBackend:
         assert isinstance(model, dict)
         return np.full(features.shape[0], model["value"])
 
-    async def serialize(self, model: object) -> dict[str, bytes]:
-        return {"model.json": json.dumps(model).encode()}
+    async def serialize(self, model: object, sample: np.ndarray | None = None) -> SerializedModel:
+        return SerializedModel({"model.json": json.dumps(model).encode()})
 
     async def deserialize(self, algorithm: str, files: Mapping[str, bytes]) -> object:
         return json.loads(files["model.json"])
