@@ -23,8 +23,10 @@ from adapters.secrets.gcp import SecretManagerProvider
 from adapters.secrets.providers import ChainedSecretProvider, DirectorySecretProvider, EnvSecretProvider
 from adapters.sklearn.backend import SklearnModelBackend
 from adapters.system.clock import RandomIds, SystemClock
+from domain.services.job_lifecycle import JobLifecycle
 from domain.services.model_backends import RoutingModelBackend
 from domain.services.registry import ModelRegistry
+from domain.services.trainer import Trainer
 from domain.services.training import TrainingService
 from domain.services.training_run import TrainingRunner
 from entrypoints.cloud_clients import bigquery_client, storage_client
@@ -95,7 +97,6 @@ class Container(containers.DeclarativeContainer):
         TrainingService,
         warehouse=warehouse, backend=backend, jobs=jobs, events=events, queue=queue, clock=clock, ids=ids,
     )
-    training_runner = providers.Singleton(
-        TrainingRunner,
-        warehouse=warehouse, backend=backend, registry=registry, jobs=jobs, events=events, clock=clock,
-    )
+    lifecycle = providers.Singleton(JobLifecycle, jobs, events, clock)
+    trainer = providers.Singleton(Trainer, warehouse=warehouse, backend=backend, registry=registry, clock=clock)
+    training_runner = providers.Singleton(TrainingRunner, trainer=trainer, lifecycle=lifecycle)

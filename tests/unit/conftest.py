@@ -8,7 +8,9 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
+from domain.services.job_lifecycle import JobLifecycle
 from domain.services.registry import ModelRegistry
+from domain.services.trainer import Trainer
 from domain.services.training import TrainingService
 from domain.services.training_run import TrainingRunner
 from tests.fakes.artifact_store import InMemoryArtifactStore
@@ -49,6 +51,6 @@ async def world() -> World:
     await warehouse.append("people", people_table())
     service = TrainingService(warehouse=warehouse, backend=backend, jobs=jobs, events=events, queue=queue,
                               clock=clock, ids=SequentialIds())
-    runner = TrainingRunner(warehouse=warehouse, backend=backend, registry=registry, jobs=jobs, events=events,
-                            clock=clock)
+    trainer = Trainer(warehouse=warehouse, backend=backend, registry=registry, clock=clock)
+    runner = TrainingRunner(trainer=trainer, lifecycle=JobLifecycle(jobs, events, clock))
     return World(warehouse, artifacts, backend, jobs, events, queue, clock, service, runner, registry)

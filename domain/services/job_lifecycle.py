@@ -1,0 +1,90 @@
+"""The lifecycle every background job shares: start, finish exactly once, fail with a readable
+cause, honour cancellation, and repair a terminal event lost in a crash.
+
+Idempotent, because the queue delivers at least once: a re-run of a finished job only repairs
+its terminal event; TransientError propagates so the queue can retry the job.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+from domain.services.job_events import JobEvents
+from domain.types.errors import DomainError, JobCancelled, PermanentError, TransientError
+from domain.types.events import EventType
+from domain.types.jobs import JobRecord, JobState, sources_for
+from ports.clock import Clock
+from ports.event_log import EventLog
+from ports.job_store import JobStore
+
+log = logging.getLogger(__name__)
+JobBody = Callable[[JobRecord, JobEvents], Awaitable[Mapping[str, Any]]]
+
+
+class JobLifecycle:
+    def __init__(self, jobs: JobStore, events: EventLog, clock: Clock) -> None:
+        self._jobs = jobs
+        self._log = events
+        self._clock = clock
+
+    async def execute(self, job_id: str, body: JobBody) -> None:
+        """Run `body` for the job; its returned mapping becomes the result and `completed` data."""
+        record = await self._jobs.get(job_id)
+        events = self.events(job_id)
+        if record.is_terminal:
+            await self._repair_terminal_event(record, events)
+            return
+        try:
+            record = await self._start(record, events)
+            result = await body(record, events)
+            await self._finish(job_id, events, JobState.COMPLETED, EventType.COMPLETED, result)
+        except JobCancelled:
+            await self._finish(job_id, events, JobState.CANCELLED, EventType.CANCELLED, {})
+        except (DomainError, PermanentError) as exc:
+            await self.fail(job_id, exc.message)
+        except TransientError:
+            raise
+        except Exception as exc:  # a bug must still end the job with a readable cause, not a hang
+            log.exception("job %s crashed", job_id)
+            await self.fail(job_id, f"internal error: {type(exc).__name__}: {exc}")
+
+    async def fail(self, job_id: str, message: str) -> None:
+        """End the job as failed (also used when retries of a transient error run out)."""
+        await self._finish(job_id, self.events(job_id), JobState.FAILED, EventType.FAILED, {"message": message},
+                           message)
+
+    async def check_cancel(self, job_id: str) -> None:
+        if (await self._jobs.get(job_id)).cancel_requested:
+            raise JobCancelled("cancellation requested")
+
+    def events(self, job_id: str) -> JobEvents:
+        return JobEvents(self._log, self._clock, job_id)
+
+    async def _start(self, record: JobRecord, events: JobEvents) -> JobRecord:
+        if record.cancel_requested:
+            raise JobCancelled("cancelled before start")
+        changes = {"attempts": record.attempts + 1, "started_at": self._clock.now()}
+        record = await self._jobs.transition(record.id, JobState.RUNNING, sources_for(JobState.RUNNING), changes)
+        await events.emit(EventType.STARTED, {"attempt": record.attempts})
+        return record
+
+    async def _finish(
+        self, job_id: str, events: JobEvents, state: JobState, event: EventType,
+        data: Mapping[str, Any], error: str | None = None,
+    ) -> None:
+        changes: dict[str, Any] = {"finished_at": self._clock.now(), "error": error}
+        if state is JobState.COMPLETED:
+            changes["result"] = dict(data)
+        # The record moves first; a crash before the event is repaired by the next delivery.
+        await self._jobs.transition(job_id, state, sources_for(state), changes)
+        await events.emit(event, data)
+
+    async def _repair_terminal_event(self, record: JobRecord, events: JobEvents) -> None:
+        if await events.has_terminal_event():
+            return
+        kinds = {JobState.COMPLETED: EventType.COMPLETED, JobState.CANCELLED: EventType.CANCELLED}
+        event = kinds.get(record.state, EventType.FAILED)
+        data = dict(record.result) if event is EventType.COMPLETED else {"message": record.error or ""}
+        await events.emit(event, {} if event is EventType.CANCELLED else data)
