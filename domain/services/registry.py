@@ -16,6 +16,7 @@ from domain.types.errors import ArtifactNotFound, IntegrityError, ModelNotFound
 from domain.types.identifiers import model_name as valid_model_name
 from domain.types.models import FileEntry, Manifest
 from ports.artifact_store import ArtifactStore
+from ports.clock import Clock
 
 CLAIM = "claim.json"
 MANIFEST = "manifest.json"
@@ -26,8 +27,9 @@ def version_prefix(model: str, version: int) -> str:
 
 
 class ModelRegistry:
-    def __init__(self, store: ArtifactStore) -> None:
+    def __init__(self, store: ArtifactStore, clock: Clock) -> None:
         self._store = store
+        self._clock = clock
 
     async def claim_version(self, model: str, job_id: str) -> int:
         """The version number owned by `job_id`: its earlier claim, else a new create-only claim."""
@@ -36,7 +38,8 @@ class ModelRegistry:
         if owned:
             return max(owned)
         candidate = max(claims, default=0) + 1
-        document = json.dumps({"job_id": job_id}).encode()
+        claimed_at = self._clock.now().isoformat().replace("+00:00", "Z")
+        document = json.dumps({"job_id": job_id, "claimed_at": claimed_at}).encode()
         # Losing a race on `create` just means another job took that number: try the next one.
         while not await self._store.create(version_prefix(model, candidate) + CLAIM, document):
             candidate += 1
@@ -97,6 +100,33 @@ class ModelRegistry:
                 )
             files[entry.name] = data
         return manifest, files
+
+    async def delete_version(self, model: str, version: int) -> Manifest:
+        """Manifest first, so the version leaves listings at once; files next; the claim last.
+        A failure halfway leaves an unlisted folder that the orphan scan finishes removing."""
+        manifest = await self.get_version(model, version)
+        prefix = version_prefix(model, version)
+        await self._store.delete(prefix + MANIFEST)
+        for key in await self._store.list(prefix):
+            if not key.endswith("/" + CLAIM):
+                await self._store.delete(key)
+        await self._store.delete(prefix + CLAIM)
+        return manifest
+
+    async def version_folders(self, model: str) -> dict[int, list[str]]:
+        """Every version folder (complete or not) and the keys in it."""
+        folders: dict[int, list[str]] = {}
+        for key in await self._store.list(f"models/{valid_model_name(model)}/versions/"):
+            folders.setdefault(_version_of(key), []).append(key)
+        return folders
+
+    async def claim_time(self, model: str, version: int) -> str | None:
+        try:
+            claimed_at = json.loads(await self._store.get(version_prefix(model, version) + CLAIM)).get("claimed_at")
+        except ArtifactNotFound:
+            return None
+        return str(claimed_at) if claimed_at else None
+
 
     def uri(self, model: str, version: int) -> str:
         return self._store.uri(version_prefix(model, version))

@@ -23,6 +23,7 @@ class MajorityModelBackend:
     def __init__(self) -> None:
         self.on_fit: Callable[[], Any] | None = None
         self.fits = 0
+        self.predict_minority = False  # makes the next fits deliberately worse (retraining tests)
 
     def algorithms(self) -> list[AlgorithmInfo]:
         return [AlgorithmInfo("majority", "fake", (Task.CLASSIFICATION, Task.REGRESSION), {"type": "object"})]
@@ -43,7 +44,8 @@ class MajorityModelBackend:
                 await result
         if spec.task is Task.CLASSIFICATION:
             values, counts = np.unique(train.labels, return_counts=True)
-            return {"task": "classification", "value": values[np.argmax(counts)].item()}
+            pick = np.argmin(counts) if self.predict_minority else np.argmax(counts)
+            return {"task": "classification", "value": values[pick].item()}
         return {"task": "regression", "value": float(np.mean(train.labels))}
 
     async def evaluate(self, model: object, spec: TrainingSpec, holdout: Dataset) -> dict[str, float]:

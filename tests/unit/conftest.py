@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 import numpy as np
 import pyarrow as pa
 import pytest
 
+from adapters.cron.calendar import CroniterCalendar
+from domain.services.aliases import AliasService
 from domain.services.job_lifecycle import JobLifecycle
 from domain.services.registry import ModelRegistry
+from domain.services.retention import RetentionService
+from domain.services.retrain_jobs import RetrainJobs
+from domain.services.retraining import RetrainRunner
+from domain.services.schedules import ScheduleService
 from domain.services.trainer import Trainer
 from domain.services.training import TrainingService
 from domain.services.training_run import TrainingRunner
+from domain.types.lifecycle import RetentionPolicy
 from tests.fakes.artifact_store import InMemoryArtifactStore
 from tests.fakes.clock import FakeClock, SequentialIds
 from tests.fakes.event_log import InMemoryEventLog
@@ -34,6 +42,11 @@ class World:
     service: TrainingService
     runner: TrainingRunner
     registry: ModelRegistry
+    aliases: AliasService
+    retention: RetentionService
+    retrains: RetrainJobs
+    retrain_runner: RetrainRunner
+    schedules: ScheduleService
 
 
 def people_table(rows: int = 200, seed: int = 1) -> pa.Table:
@@ -47,10 +60,18 @@ def people_table(rows: int = 200, seed: int = 1) -> pa.Table:
 async def world() -> World:
     warehouse, artifacts, backend = InMemoryWarehouse(), InMemoryArtifactStore(), MajorityModelBackend()
     jobs, events, queue, clock = InMemoryJobStore(), InMemoryEventLog(), InMemoryTaskQueue(), FakeClock()
-    registry = ModelRegistry(artifacts)
+    registry = ModelRegistry(artifacts, clock)
     await warehouse.append("people", people_table())
+    ids = SequentialIds()
     service = TrainingService(warehouse=warehouse, backend=backend, jobs=jobs, events=events, queue=queue,
-                              clock=clock, ids=SequentialIds())
+                              clock=clock, ids=ids)
     trainer = Trainer(warehouse=warehouse, backend=backend, registry=registry, clock=clock)
-    runner = TrainingRunner(trainer=trainer, lifecycle=JobLifecycle(jobs, events, clock))
-    return World(warehouse, artifacts, backend, jobs, events, queue, clock, service, runner, registry)
+    lifecycle = JobLifecycle(jobs, events, clock)
+    runner = TrainingRunner(trainer=trainer, lifecycle=lifecycle)
+    aliases = AliasService(artifacts, registry, clock)
+    retention = RetentionService(artifacts, registry, aliases, clock, RetentionPolicy(), timedelta(hours=1))
+    retrains = RetrainJobs(jobs=jobs, events=events, queue=queue, clock=clock, ids=ids, aliases=aliases)
+    retrain_runner = RetrainRunner(trainer=trainer, lifecycle=lifecycle, aliases=aliases, retention=retention)
+    schedules = ScheduleService(artifacts, CroniterCalendar(), clock, retrains)
+    return World(warehouse, artifacts, backend, jobs, events, queue, clock, service, runner, registry, aliases,
+                 retention, retrains, retrain_runner, schedules)

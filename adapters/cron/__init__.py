@@ -1,0 +1,1 @@
+"""Cron schedules computed with croniter, in IANA time zones."""

@@ -1,0 +1,52 @@
+"""What a retrain asks for, and the champion/challenger decision (pure)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from domain.types.errors import InvalidSpec
+from domain.types.identifiers import model_name
+from domain.types.training import Task
+
+LOWER_IS_BETTER = frozenset({"rmse", "mae", "log_loss"})
+DEFAULT_METRIC = {Task.CLASSIFICATION: ("roc_auc", "accuracy"), Task.REGRESSION: ("rmse",)}
+
+
+@dataclass(frozen=True)
+class RetrainRequest:
+    model: str
+    alias: str = "production"
+    metric: str | None = None
+    tolerance: float = 0.0
+    min_new_rows: int = 0
+
+    def __post_init__(self) -> None:
+        model_name(self.model)
+        model_name(self.alias)
+        if self.tolerance < 0 or self.min_new_rows < 0:
+            raise InvalidSpec("tolerance and min_new_rows must not be negative")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> RetrainRequest:
+        return cls(**{k: raw[k] for k in ("model", "alias", "metric", "tolerance", "min_new_rows") if k in raw})
+
+
+def decide(request: RetrainRequest, task: Task, challenger: Mapping[str, float], champion: Mapping[str, float],
+           champion_version: int) -> dict[str, Any]:
+    """Promote when the challenger is not worse than the champion by more than the tolerance."""
+    metric = request.metric or next(m for m in DEFAULT_METRIC[task] if m in challenger or m == "accuracy")
+    if metric not in challenger or metric not in champion:
+        raise InvalidSpec(f"metric {metric!r} is not reported for both models; available: {sorted(challenger)}",
+                          {"field": "metric"})
+    new, old = float(challenger[metric]), float(champion[metric])
+    lower = metric in LOWER_IS_BETTER
+    promote = new <= old + request.tolerance if lower else new >= old - request.tolerance
+    verb = "not worse than" if promote else "worse than"
+    summary = f"{metric} {new:.6g} vs champion v{champion_version} {old:.6g}: {verb} (tolerance {request.tolerance:g})"
+    return {"metric": metric, "challenger": new, "champion": old, "tolerance": request.tolerance,
+            "lower_is_better": lower, "promote": promote, "champion_version": champion_version, "summary": summary}

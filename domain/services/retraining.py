@@ -1,0 +1,97 @@
+"""Retraining: train a challenger on fresh data with the champion's spec, evaluate both on the
+same new holdout, and move the alias only when the challenger is not worse (within tolerance).
+
+The decision and both scores go into the challenger's manifest and the alias history. A re-run
+after a crash reuses the challenger version the job registered and finishes its promotion.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Mapping
+from typing import Any
+
+from domain.services.aliases import AliasConflict, AliasService
+from domain.services.job_events import JobEvents
+from domain.services.job_lifecycle import JobLifecycle
+from domain.services.retention import RetentionService
+from domain.services.retrain_policy import RetrainRequest, decide
+from domain.services.trainer import Trainer
+from domain.types.dataset import Dataset
+from domain.types.errors import InvalidSpec, MlplaneError
+from domain.types.jobs import JobRecord
+from domain.types.models import Manifest
+from domain.types.training import TrainingSpec
+
+
+class RetrainRunner:
+    def __init__(self, *, trainer: Trainer, lifecycle: JobLifecycle, aliases: AliasService,
+                 retention: RetentionService) -> None:
+        self._trainer = trainer
+        self._lifecycle = lifecycle
+        self._aliases = aliases
+        self._retention = retention
+
+    async def run(self, job_id: str) -> None:
+        await self._lifecycle.execute(job_id, self._retrain)
+
+    async def fail(self, job_id: str, message: str) -> None:
+        await self._lifecycle.fail(job_id, message)
+
+    async def _retrain(self, record: JobRecord, events: JobEvents) -> Mapping[str, Any]:
+        request = RetrainRequest.from_dict(record.spec)
+        champion = await self._champion(request)
+        spec = TrainingSpec.from_dict(champion.spec)
+        done = await self._trainer.finished_version(request.model, record.id)
+        if done is not None:  # the challenger was stored before a crash: finish its promotion
+            return await self._conclude(request, record.id, champion, done, dict(done.extra["retrain"]))
+
+        async def check_cancel() -> None:
+            await self._lifecycle.check_cancel(record.id)
+
+        prepared = await self._trainer.prepare(spec, events, check_cancel)
+        fresh_rows = prepared.report.rows_read - int(champion.data.get("rows_read", 0))
+        if fresh_rows < request.min_new_rows:
+            return {"model_name": request.model, "decision": "skipped", "champion_version": champion.version,
+                    "reason": f"{fresh_rows} new rows since version {champion.version}; "
+                              f"at least {request.min_new_rows} required"}
+        model = await self._trainer.fit(spec, prepared.train, events, check_cancel)
+        challenger_metrics = await self._trainer.evaluate(model, spec, prepared.holdout, events)
+        champion_metrics = await self._champion_metrics(request.model, champion, spec, prepared.holdout)
+        decision = decide(request, spec.task, challenger_metrics, champion_metrics, champion.version)
+        await check_cancel()
+        manifest = await self._trainer.store(record.id, spec, model, challenger_metrics, prepared, events,
+                                             extra={"retrain": decision})
+        return await self._conclude(request, record.id, champion, manifest, decision)
+
+    async def _conclude(self, request: RetrainRequest, job_id: str, champion: Manifest, challenger: Manifest,
+                        decision: dict[str, Any]) -> Mapping[str, Any]:
+        outcome = "promoted" if decision["promote"] else "kept champion"
+        if decision["promote"] and await self._aliases.current(request.model, request.alias) != challenger.version:
+            try:
+                await self._aliases.move(
+                    request.model, request.alias, challenger.version, expected_version=champion.version,
+                    by=f"retrain:{job_id}", reason=f"retrain: {decision['summary']}")
+            except AliasConflict:
+                outcome = "not promoted: the alias moved while retraining"
+        await self._sweep(request.model)
+        return {"model_name": request.model, "version": challenger.version, "decision": outcome,
+                "champion_version": champion.version, **{k: decision[k] for k in ("metric", "challenger", "champion")}}
+
+    async def _champion(self, request: RetrainRequest) -> Manifest:
+        version = await self._aliases.current(request.model, request.alias)
+        if version is None:
+            raise InvalidSpec(f"model {request.model!r} has no alias {request.alias!r} to retrain from",
+                              {"field": "alias"})
+        return await self._trainer.registry.get_version(request.model, version)
+
+    async def _champion_metrics(
+        self, model: str, champion: Manifest, spec: TrainingSpec, holdout: Dataset
+    ) -> dict[str, float]:
+        _manifest, files = await self._trainer.registry.load_files(model, champion.version)  # sha256 checked
+        loaded = await self._trainer.backend.deserialize(champion.algorithm, files)
+        return await self._trainer.backend.evaluate(loaded, spec, holdout)
+
+    async def _sweep(self, model: str) -> None:
+        with contextlib.suppress(MlplaneError):  # housekeeping must not fail the retrain
+            await self._retention.apply(model)

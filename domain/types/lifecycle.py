@@ -1,0 +1,74 @@
+"""Model lifecycle values: alias moves (the audit trail) and retention policies and plans."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+from domain.types.errors import InvalidSpec
+
+
+def iso(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def parse_iso(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+@dataclass(frozen=True)
+class AliasMove:
+    """One entry of an alias's history: seq 1, 2, 3... with no gaps."""
+
+    alias: str
+    seq: int
+    from_version: int | None
+    to_version: int
+    at: datetime
+    by: str
+    reason: str
+    metrics: Mapping[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "at": iso(self.at), "metrics": dict(self.metrics)}
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> AliasMove:
+        return cls(raw["alias"], int(raw["seq"]), raw["from_version"], int(raw["to_version"]),
+                   parse_iso(raw["at"]), raw["by"], raw["reason"], raw.get("metrics", {}))
+
+
+@dataclass(frozen=True)
+class RetentionPolicy:
+    """Keep the newest `keep_last` versions, anything younger than `keep_days`, and every version
+    an alias points to or pointed to within the last `alias_days`."""
+
+    keep_last: int = 5
+    keep_days: float = 30.0
+    alias_days: float = 30.0
+
+    def __post_init__(self) -> None:
+        if self.keep_last < 1 or self.keep_days < 0 or self.alias_days < 0:
+            raise InvalidSpec("retention policy: keep_last >= 1, keep_days >= 0, alias_days >= 0")
+
+
+@dataclass(frozen=True)
+class VersionFacts:
+    version: int
+    created_at: datetime
+    bytes: int
+
+
+@dataclass(frozen=True)
+class RetentionPlan:
+    model: str
+    keep: tuple[int, ...]
+    delete: tuple[int, ...]
+    reasons: Mapping[int, str]
+    bytes_reclaimed: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"model": self.model, "keep": list(self.keep), "delete": list(self.delete),
+                "reasons": {str(k): v for k, v in self.reasons.items()}, "bytes_reclaimed": self.bytes_reclaimed}
