@@ -7,6 +7,7 @@ lifecycle (Redis, DuckDB, the process pool) are opened and closed by `entrypoint
 from __future__ import annotations
 
 from concurrent.futures import ProcessPoolExecutor
+from datetime import timedelta
 from multiprocessing import get_context
 
 from arq.connections import ArqRedis
@@ -14,6 +15,7 @@ from dependency_injector import containers, providers
 
 from adapters.arq.task_queue import ArqTaskQueue
 from adapters.bigquery.warehouse import BigQueryWarehouse
+from adapters.cron.calendar import CroniterCalendar
 from adapters.duckdb.warehouse import DuckDBWarehouse
 from adapters.filesystem.artifact_store import FilesystemArtifactStore
 from adapters.gcs.artifact_store import GcsArtifactStore
@@ -23,12 +25,18 @@ from adapters.secrets.gcp import SecretManagerProvider
 from adapters.secrets.providers import ChainedSecretProvider, DirectorySecretProvider, EnvSecretProvider
 from adapters.sklearn.backend import SklearnModelBackend
 from adapters.system.clock import RandomIds, SystemClock
+from domain.services.aliases import AliasService
 from domain.services.job_lifecycle import JobLifecycle
 from domain.services.model_backends import RoutingModelBackend
 from domain.services.registry import ModelRegistry
+from domain.services.retention import RetentionService
+from domain.services.retrain_jobs import RetrainJobs
+from domain.services.retraining import RetrainRunner
+from domain.services.schedules import ScheduleService
 from domain.services.trainer import Trainer
 from domain.services.training import TrainingService
 from domain.services.training_run import TrainingRunner
+from domain.types.lifecycle import RetentionPolicy
 from entrypoints.cloud_clients import bigquery_client, storage_client
 from entrypoints.settings import Settings
 from ports.secrets import SecretProvider
@@ -92,7 +100,7 @@ class Container(containers.DeclarativeContainer):
     events = providers.Singleton(RedisEventLog, redis, namespace)
     queue = providers.Singleton(ArqTaskQueue, redis, namespace)
 
-    registry = providers.Singleton(ModelRegistry, artifacts)
+    registry = providers.Singleton(ModelRegistry, artifacts, clock)
     training = providers.Singleton(
         TrainingService,
         warehouse=warehouse, backend=backend, jobs=jobs, events=events, queue=queue, clock=clock, ids=ids,
@@ -100,3 +108,17 @@ class Container(containers.DeclarativeContainer):
     lifecycle = providers.Singleton(JobLifecycle, jobs, events, clock)
     trainer = providers.Singleton(Trainer, warehouse=warehouse, backend=backend, registry=registry, clock=clock)
     training_runner = providers.Singleton(TrainingRunner, trainer=trainer, lifecycle=lifecycle)
+
+    aliases = providers.Singleton(AliasService, artifacts, registry, clock)
+    retention = providers.Singleton(
+        RetentionService, artifacts, registry, aliases, clock,
+        providers.Callable(lambda s: RetentionPolicy(s.retention_keep_last, s.retention_keep_days,
+                                                     s.retention_alias_days), settings),
+        providers.Callable(lambda s: timedelta(hours=s.orphan_grace_hours), settings),
+    )
+    retrain_jobs = providers.Singleton(
+        RetrainJobs, jobs=jobs, events=events, queue=queue, clock=clock, ids=ids, aliases=aliases)
+    retrain_runner = providers.Singleton(
+        RetrainRunner, trainer=trainer, lifecycle=lifecycle, aliases=aliases, retention=retention)
+    calendar = providers.Singleton(CroniterCalendar)
+    schedules = providers.Singleton(ScheduleService, artifacts, calendar, clock, retrain_jobs)

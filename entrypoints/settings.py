@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1 << 20, ge=1024)
     shutdown_grace_s: float = Field(default=30.0, ge=0)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    retention_keep_last: int = Field(default=5, ge=1)
+    retention_keep_days: float = Field(default=30.0, ge=0)
+    retention_alias_days: float = Field(default=30.0, ge=0)
+    orphan_grace_hours: float = Field(default=24.0, ge=0)
     # emulated / gcp profiles
     gcp_project: str = Field(default="test", pattern=r"^[a-z][a-z0-9-]{1,61}[a-z0-9]$")
     gcs_bucket: str = Field(default="mlplane", pattern=r"^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$")

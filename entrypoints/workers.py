@@ -11,7 +11,8 @@ from typing import Any
 
 import structlog
 
-from adapters.arq.worker import ArqWorker, QueueSettings, TaskHandler
+from adapters.arq.worker import ArqWorker, CronTask, QueueSettings, TaskHandler
+from domain.services.retrain_jobs import RETRAIN_TASK
 from domain.services.training import TRAIN_TASK, TRAINING_QUEUE
 from entrypoints.container import Container
 
@@ -39,8 +40,22 @@ def build_worker(container: Container, queue: str) -> ArqWorker:
     settings = container.settings()
     worker_id = f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
     handlers = _handlers(container)[queue]
+    crons = _cron_tasks(container) if queue == TRAINING_QUEUE else []
     return ArqWorker(container.redis_url(), settings.namespace, _queue_settings(container, queue),
-                     handlers, worker_id)
+                     handlers, worker_id, crons)
+
+
+def _cron_tasks(container: Container) -> list[CronTask]:
+    """Schedules are checked every minute; retention sweeps every model daily at 04:00 UTC."""
+    async def schedule_tick() -> None:
+        await container.schedules().tick()
+
+    async def retention_sweep() -> None:
+        for model in await container.registry().list_models():
+            await container.retention().apply(model)
+
+    return [CronTask("schedule_tick", schedule_tick),
+            CronTask("retention_sweep", retention_sweep, hour=4, minute=0)]
 
 
 def _queue_settings(container: Container, queue: str) -> QueueSettings:
@@ -59,4 +74,14 @@ def _handlers(container: Container) -> dict[str, list[TaskHandler]]:
     async def give_up(payload: Mapping[str, Any], message: str) -> None:
         await runner.fail(payload["job_id"], message)
 
-    return {TRAINING_QUEUE: [TaskHandler(TRAIN_TASK, train, give_up)]}
+    retrainer = container.retrain_runner()
+
+    async def retrain(payload: Mapping[str, Any]) -> None:
+        with structlog.contextvars.bound_contextvars(job_id=payload["job_id"]):
+            await retrainer.run(payload["job_id"])
+
+    async def give_up_retrain(payload: Mapping[str, Any], message: str) -> None:
+        await retrainer.fail(payload["job_id"], message)
+
+    return {TRAINING_QUEUE: [TaskHandler(TRAIN_TASK, train, give_up),
+                             TaskHandler(RETRAIN_TASK, retrain, give_up_retrain)]}

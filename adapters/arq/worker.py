@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from arq.connections import ArqRedis
+from arq.cron import cron
 from arq.worker import Retry, Worker, func
 
 from adapters.arq.leases import WorkerLeases
@@ -34,6 +35,17 @@ class TaskHandler:
 
 
 @dataclass(frozen=True)
+class CronTask:
+    """Runs once per matching minute across ALL workers of the queue (arq's unique cron jobs)."""
+
+    name: str
+    run: Callable[[], Awaitable[None]]
+    hour: int | None = None  # None: every hour
+    minute: int | None = None  # None: every minute
+    second: int | set[int] = 0
+
+
+@dataclass(frozen=True)
 class QueueSettings:
     queue: str
     timeout_s: float
@@ -44,8 +56,10 @@ class QueueSettings:
 
 class ArqWorker:
     def __init__(
-        self, redis_url: str, namespace: str, settings: QueueSettings, handlers: Sequence[TaskHandler], worker_id: str
+        self, redis_url: str, namespace: str, settings: QueueSettings, handlers: Sequence[TaskHandler], worker_id: str,
+        cron_tasks: Sequence[CronTask] = (),
     ) -> None:
+        self._cron_tasks = cron_tasks
         self._redis_url = redis_url
         self._namespace = namespace
         self._settings = settings
@@ -62,6 +76,7 @@ class ArqWorker:
         await self._leases.start()
         self._worker = Worker(
             functions=[self._wrap(h) for h in self._handlers],
+            cron_jobs=[self._cron(c) for c in self._cron_tasks],
             queue_name=queue_key(self._namespace, self._settings.queue),
             redis_pool=pool,
             handle_signals=False,
@@ -100,6 +115,14 @@ class ArqWorker:
     async def _idle(self) -> None:
         while self._worker and any(not t.done() for t in self._worker.tasks.values()):
             await asyncio.sleep(0.1)
+
+    @staticmethod
+    def _cron(task: CronTask) -> Any:
+        async def tick(ctx: dict[str, Any]) -> None:
+            await task.run()
+
+        return cron(tick, name=task.name, hour=task.hour, minute=task.minute, second=task.second, unique=True,
+                    timeout=300)
 
     def _wrap(self, handler: TaskHandler) -> Any:
         settings = self._settings

@@ -7,7 +7,7 @@ import weakref
 from aiohttp import WSCloseCode, web
 
 from domain.types.secrets import Secret
-from entrypoints.api import routes_catalog, routes_system, routes_training
+from entrypoints.api import routes_catalog, routes_registry, routes_retrain, routes_system, routes_training
 from entrypoints.api.keys import API_TOKEN, CONTAINER, SETTINGS, SOCKETS
 from entrypoints.api.middleware import bearer_auth, request_context
 from entrypoints.container import Container
@@ -22,7 +22,8 @@ def create_app(container: Container, api_token: Secret | None) -> web.Applicatio
     app[SETTINGS] = settings
     app[API_TOKEN] = api_token
     app[SOCKETS] = weakref.WeakSet()
-    for table in (routes_system.routes, routes_catalog.routes, routes_training.routes):
+    for table in (routes_system.routes, routes_catalog.routes, routes_training.routes, routes_registry.routes,
+                  routes_retrain.routes):
         app.add_routes(table)
     app.on_shutdown.append(_close_sockets)
     return app

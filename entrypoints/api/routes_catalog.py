@@ -56,11 +56,11 @@ async def list_versions(request: web.Request) -> web.Response:
 @routes.get("/v1/models/{name}/versions/{version}")
 async def get_version(request: web.Request) -> web.Response:
     name = model_name(request.match_info["name"])
-    manifest = await request.app[CONTAINER].registry().get_version(name, _version(request))
+    manifest = await request.app[CONTAINER].registry().get_version(name, version_param(request))
     return web.json_response(manifest.to_dict())
 
 
-def _version(request: web.Request) -> int:
+def version_param(request: web.Request) -> int:
     raw = request.match_info["version"]
     if not raw.isdigit() or int(raw) < 1:
         raise InvalidSpec(f"version must be a positive integer, got {raw!r}", {"field": "version"})

@@ -44,3 +44,30 @@ class TrainingSpecIn(_Strict):
             hyperparameters=self.hyperparameters,
             validation=ValidationSpec(self.validation.fraction, self.validation.seed),
         )
+
+
+class AliasMoveIn(_Strict):
+    version: int = Field(ge=1)
+    expected_version: int | None = Field(default=None, ge=1, description="null: the alias must not exist yet")
+    reason: str = Field(default="", max_length=500)
+    by: str = Field(default="api", max_length=100, description="who moves it (recorded in the audit trail)")
+
+
+class RetentionPolicyIn(_Strict):
+    keep_last: int = Field(default=5, ge=1)
+    keep_days: float = Field(default=30.0, ge=0)
+    alias_days: float = Field(default=30.0, ge=0)
+
+
+class RetrainIn(_Strict):
+    alias: str = Field(default="production", pattern=_NAME)
+    metric: str | None = Field(default=None, max_length=32)
+    tolerance: float = Field(default=0.0, ge=0)
+    min_new_rows: int = Field(default=0, ge=0)
+
+
+class ScheduleIn(_Strict):
+    cron: str = Field(default="0 3 * * 1", max_length=100, description="five-field cron; default Mondays 03:00")
+    timezone: str = Field(default="UTC", max_length=64, description="IANA time zone the cron is read in")
+    enabled: bool = True
+    retrain: RetrainIn = Field(default_factory=RetrainIn)

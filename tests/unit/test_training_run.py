@@ -7,7 +7,7 @@ import json
 import pyarrow as pa
 import pytest
 
-from domain.types.errors import TransientError
+from domain.types.errors import IntegrityError, TransientError
 from domain.types.jobs import JobState
 from domain.types.training import SourceSpec, Task, TrainingSpec
 from tests.unit.conftest import World
@@ -127,3 +127,11 @@ async def test_a_bug_in_a_backend_still_ends_the_job_with_a_readable_cause(world
     job = await world.service.submit(spec())
     await world.runner.run(job.id)
     assert (await world.jobs.get(job.id)).error == "internal error: ZeroDivisionError: division by zero"
+
+
+async def test_a_tampered_model_file_fails_the_checksum_on_load(world: World) -> None:
+    job = await world.service.submit(spec())
+    await world.runner.run(job.id)
+    world.artifacts.blobs["models/people-model/versions/1/model.json"] = b'{"task": "classification", "value": 9}'
+    with pytest.raises(IntegrityError, match="does not match the sha256"):
+        await world.registry.load_files("people-model", 1)

@@ -1,0 +1,70 @@
+"""The arq worker adapter: cron ticks run once across workers, and transient failures retry
+with backoff until they succeed or the job gives up with a readable cause."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import pytest
+import redis.asyncio as aioredis
+from arq.connections import ArqRedis
+
+from adapters.arq.task_queue import ArqTaskQueue
+from adapters.arq.worker import ArqWorker, CronTask, QueueSettings, TaskHandler
+from domain.types.errors import TransientError
+
+pytestmark = pytest.mark.integration
+EVERY_2_S = set(range(0, 60, 2))
+
+
+async def test_a_cron_tick_runs_once_however_many_workers_run(redis_url: str, namespace: str) -> None:
+    client = aioredis.Redis.from_url(redis_url)
+    ticks: list[int] = []
+
+    async def tick() -> None:
+        ticks.append(int(time.time()))
+
+    settings = QueueSettings("cron-test", timeout_s=30, max_tries=2, concurrency=2)
+    workers = [ArqWorker(redis_url, namespace, settings, [], f"w{i}", [CronTask("tick", tick, second=EVERY_2_S)])
+               for i in range(3)]
+    for worker in workers:
+        await worker.start()
+    try:
+        await asyncio.sleep(7.5)  # three or four ticks
+    finally:
+        for worker in workers:
+            await worker.stop(grace_s=1)
+        await client.aclose()
+    assert len(ticks) >= 2
+    assert len(ticks) == len(set(ticks)), ticks  # never two runs of one tick
+
+
+async def test_transient_errors_retry_then_give_up_with_the_cause(redis_url: str, namespace: str) -> None:
+    attempts: list[int] = []
+    gave_up: list[str] = []
+
+    async def flaky(payload: Mapping[str, Any]) -> None:
+        attempts.append(payload["n"])
+        raise TransientError("warehouse unreachable")
+
+    async def give_up(payload: Mapping[str, Any], message: str) -> None:
+        gave_up.append(message)
+
+    settings = QueueSettings("retry-test", timeout_s=30, max_tries=3, concurrency=1, backoff_base_s=0.2)
+    worker = ArqWorker(redis_url, namespace, settings, [TaskHandler("flaky", flaky, give_up)], "w-retry")
+    pool = ArqRedis.from_url(redis_url)
+    await worker.start()
+    try:
+        assert await ArqTaskQueue(pool, namespace).enqueue("flaky", {"n": 1}, job_id="j1", queue="retry-test")
+        assert not await ArqTaskQueue(pool, namespace).enqueue("flaky", {"n": 1}, job_id="j1", queue="retry-test")
+        async with asyncio.timeout(30):
+            while not gave_up:
+                await asyncio.sleep(0.1)
+    finally:
+        await worker.stop(grace_s=1)
+        await pool.aclose()
+    assert attempts == [1, 1, 1]
+    assert gave_up == ["gave up after 3 attempts: warehouse unreachable"]
