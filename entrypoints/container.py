@@ -19,6 +19,7 @@ from adapters.cron.calendar import CroniterCalendar
 from adapters.duckdb.warehouse import DuckDBWarehouse
 from adapters.filesystem.artifact_store import FilesystemArtifactStore
 from adapters.gcs.artifact_store import GcsArtifactStore
+from adapters.keras.backend import KerasModelBackend
 from adapters.redis.event_log import RedisEventLog
 from adapters.redis.job_store import RedisJobStore
 from adapters.secrets.gcp import SecretManagerProvider
@@ -94,7 +95,10 @@ class Container(containers.DeclarativeContainer):
     )
     fit_pool = providers.Singleton(_fit_pool, providers.Callable(lambda s: s.fit_processes, settings))
     sklearn_backend = providers.Singleton(SklearnModelBackend, fit_pool)
-    backend = providers.Singleton(RoutingModelBackend, providers.List(sklearn_backend))
+    # Shares the fit pool: a worker that has run a Keras job keeps TensorFlow loaded (~640 MiB),
+    # while the daemon process itself never imports it.
+    keras_backend = providers.Singleton(KerasModelBackend, fit_pool)
+    backend = providers.Singleton(RoutingModelBackend, providers.List(sklearn_backend, keras_backend))
 
     jobs = providers.Singleton(RedisJobStore, redis, namespace)
     events = providers.Singleton(RedisEventLog, redis, namespace)

@@ -63,6 +63,9 @@ async def _close_resources(container: Container) -> None:
     # Singletons that were never used are not created just to be closed.
     with contextlib.suppress(Exception):
         await container.events().close()
+    for backend in (container.sklearn_backend, container.keras_backend):
+        with contextlib.suppress(Exception):
+            backend().close()  # stops the manager process that carries fit progress
     if (pool := container.fit_pool()) is not None:  # processes start lazily: cheap if unused
         pool.shutdown(wait=False, cancel_futures=True)
     with contextlib.suppress(Exception):

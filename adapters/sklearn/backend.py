@@ -1,41 +1,48 @@
-"""SklearnModelBackend: fits in a process pool so the daemon's event loop never stalls."""
+"""SklearnModelBackend: fits in a process pool so the daemon's event loop never stalls.
+
+Fits run through `ProcessJobs`, which streams each step's progress back to the job and stops
+the child at its next step when the job's progress callback raises (JobCancelled). Evaluation
+and export run in the pool too; prediction runs in a thread (sklearn releases the GIL in the
+tree traversal, and a pickled round trip would cost more than it saves).
+"""
 
 from __future__ import annotations
 
 import asyncio
-import io
-import re
-import zipfile
+import contextlib
 from collections.abc import Mapping
 from concurrent.futures import Executor
-from importlib.metadata import version
+from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 import anyio
 import numpy as np
-import skops.io as sio
 from pydantic import BaseModel, ValidationError
 
-from adapters.sklearn import estimators
-from adapters.sklearn.hyperparameters import DecisionTreeClassifierParams, DecisionTreeRegressorParams
+from adapters._shared.process_jobs import ProcessJobs
+from adapters.sklearn import estimators, fitting, model_files
+from adapters.sklearn import hyperparameters as hp
 from domain.types.dataset import Dataset
-from domain.types.errors import InvalidSpec, PermanentError
+from domain.types.errors import InvalidSpec
 from domain.types.models import AlgorithmInfo, SerializedModel
 from domain.types.training import Task, TrainingSpec
 from ports.model_backend import ProgressCallback
 
-MODEL_FILE = "model.skops"
+MODEL_FILE = model_files.MODEL_FILE
 PARAMS: dict[tuple[str, Task], type[BaseModel]] = {
-    ("decision_tree", Task.CLASSIFICATION): DecisionTreeClassifierParams,
-    ("decision_tree", Task.REGRESSION): DecisionTreeRegressorParams,
+    ("decision_tree", Task.CLASSIFICATION): hp.DecisionTreeClassifierParams,
+    ("decision_tree", Task.REGRESSION): hp.DecisionTreeRegressorParams,
+    ("random_forest", Task.CLASSIFICATION): hp.RandomForestClassifierParams,
+    ("random_forest", Task.REGRESSION): hp.RandomForestRegressorParams,
+    ("gradient_boosting", Task.CLASSIFICATION): hp.HistGradientBoostingClassifierParams,
+    ("gradient_boosting", Task.REGRESSION): hp.HistGradientBoostingRegressorParams,
 }
-# skops refuses to load any type outside this list: a tampered file cannot run code.
-TRUSTED_TYPES = ["sklearn.tree._tree.Tree"]
 
 
 class SklearnModelBackend:
     def __init__(self, executor: Executor | None = None) -> None:
         self._executor = executor  # None: the default thread pool (tests, small jobs)
+        self._jobs = ProcessJobs(executor)
 
     def algorithms(self) -> list[AlgorithmInfo]:
         names = sorted({name for name, _ in PARAMS})
@@ -53,13 +60,14 @@ class SklearnModelBackend:
             return model.model_validate(dict(hyperparameters)).model_dump()
         except ValidationError as exc:
             errors = [{"field": ".".join(map(str, e["loc"])), "message": e["msg"]} for e in exc.errors()]
-            summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+            summary = "; ".join(f"{e['field'] or 'hyperparameters'}: {e['message']}" for e in errors)
             raise InvalidSpec(f"invalid hyperparameters: {summary}", {"errors": errors}) from exc
 
     async def fit(self, spec: TrainingSpec, train: Dataset, progress: ProgressCallback) -> object:
         params = self.validate(spec.algorithm, spec.task, spec.hyperparameters)
-        return await self._offload(
-            estimators.fit_estimator, spec.algorithm, spec.task.value, params, train.features, train.labels
+        return await self._jobs.run(
+            fitting.fit_in_steps, spec.algorithm, spec.task.value, params, train.features, train.labels,
+            progress=progress,
         )
 
     async def evaluate(self, model: object, spec: TrainingSpec, holdout: Dataset) -> dict[str, float]:
@@ -71,18 +79,22 @@ class SklearnModelBackend:
         return await anyio.to_thread.run_sync(model.predict, features)  # type: ignore[attr-defined]
 
     async def serialize(self, model: object, sample: np.ndarray | None = None) -> SerializedModel:
-        data = await anyio.to_thread.run_sync(lambda: _reproducible(sio.dumps(model)))
-        return SerializedModel({MODEL_FILE: data})
+        files, notes = await self._offload(model_files.write_files, model, sample)
+        return SerializedModel(files, notes)
 
     async def deserialize(self, algorithm: str, files: Mapping[str, bytes]) -> object:
-        data = files[MODEL_FILE]
-        untrusted = [t for t in sio.get_untrusted_types(data=data) if t not in TRUSTED_TYPES]
-        if untrusted:
-            raise PermanentError(f"refusing to load untrusted types: {', '.join(untrusted)}", {"types": untrusted})
-        return await anyio.to_thread.run_sync(lambda: sio.loads(data, trusted=TRUSTED_TYPES))
+        return await anyio.to_thread.run_sync(model_files.read_skops, algorithm, files[MODEL_FILE])
 
     def library_versions(self) -> dict[str, str]:
-        return {name: version(name) for name in ("scikit-learn", "skops", "numpy", "scipy")}
+        versions = {name: version(name) for name in ("scikit-learn", "skops", "numpy", "scipy")}
+        for name in ("skl2onnx", "onnx", "onnxruntime"):  # optional: without them no model.onnx is written
+            with contextlib.suppress(PackageNotFoundError):
+                versions[name] = version(name)
+        return versions
+
+    def close(self) -> None:
+        """Stops the progress channel's manager process, if a fit ever started one."""
+        self._jobs.close()
 
     async def _offload(self, function: Any, *args: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self._executor, function, *args)
@@ -92,23 +104,3 @@ class SklearnModelBackend:
         tasks = tuple(t for a, t in PARAMS if a == name)
         schemas = {t.value: PARAMS[(name, t)].model_json_schema() for t in tasks}
         return AlgorithmInfo(name=name, family="scikit-learn", tasks=tasks, hyperparameters_schema=schemas)
-
-
-def _reproducible(archive: bytes) -> bytes:
-    """Equal models give equal bytes, so a re-run (or a run under injected faults) yields a
-    byte-identical artifact. skops names array files after object ids and stamps entries with the
-    current time: renumber arrays and memo ids in order of first mention and fix the stamps."""
-    source = zipfile.ZipFile(io.BytesIO(archive))
-    schema = source.read("schema.json").decode()
-    arrays = list(dict.fromkeys(re.findall(r'"(\d+\.npy)"', schema)))
-    renamed = {name: f"array{index}.npy" for index, name in enumerate(arrays)}
-    schema = re.sub(r'"(\d+\.npy)"', lambda m: f'"{renamed.get(m.group(1), m.group(1))}"', schema)
-    ids = {old: str(new) for new, old in enumerate(dict.fromkeys(re.findall(r'"__id__": (\d+)', schema)))}
-    schema = re.sub(r'"__id__": (\d+)', lambda m: f'"__id__": {ids[m.group(1)]}', schema)
-    output = io.BytesIO()
-    with zipfile.ZipFile(output, "w", compression=zipfile.ZIP_DEFLATED) as target:
-        for info in sorted(source.infolist(), key=lambda i: renamed.get(i.filename, i.filename)):
-            name = renamed.get(info.filename, info.filename)
-            data = schema.encode() if name == "schema.json" else source.read(info)
-            target.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), data, zipfile.ZIP_DEFLATED)
-    return output.getvalue()

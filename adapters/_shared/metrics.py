@@ -1,0 +1,40 @@
+"""Holdout metrics shared by model backends, so every backend reports the same names and meaning.
+
+Classification: accuracy, precision, recall, f1 (binary for two classes, macro-averaged above),
+log_loss and roc_auc (left out on a single-class holdout, where it is undefined).
+Regression: rmse, mae, r2.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn import metrics as skm
+
+
+def regression_metrics(y: np.ndarray, predicted: np.ndarray) -> dict[str, float]:
+    return {
+        "rmse": float(np.sqrt(skm.mean_squared_error(y, predicted))),
+        "mae": float(skm.mean_absolute_error(y, predicted)),
+        "r2": float(skm.r2_score(y, predicted)),
+    }
+
+
+def classification_metrics(y: np.ndarray, probabilities: np.ndarray, classes: np.ndarray) -> dict[str, float]:
+    """`probabilities[:, i]` is the probability of `classes[i]`; predictions are the most likely class."""
+    # float32 outputs can miss a sum of 1 by an ulp, which log_loss warns about: renormalize in float64
+    probabilities = np.asarray(probabilities, dtype=np.float64)
+    probabilities = probabilities / probabilities.sum(axis=1, keepdims=True)
+    predicted = classes[np.argmax(probabilities, axis=1)]
+    binary = len(classes) == 2
+    averaging = {"average": "binary" if binary else "macro", "pos_label": classes[1] if binary else 1}
+    result = {
+        "accuracy": float(skm.accuracy_score(y, predicted)),
+        "precision": float(skm.precision_score(y, predicted, zero_division=0, **averaging)),
+        "recall": float(skm.recall_score(y, predicted, zero_division=0, **averaging)),
+        "f1": float(skm.f1_score(y, predicted, zero_division=0, **averaging)),
+        "log_loss": float(skm.log_loss(y, probabilities, labels=classes)),
+    }
+    if len(np.unique(y)) > 1:  # ROC AUC is undefined on a single-class holdout
+        scores = probabilities[:, 1] if binary else probabilities
+        result["roc_auc"] = float(skm.roc_auc_score(y, scores, multi_class="ovr", labels=classes))
+    return result
