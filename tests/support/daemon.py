@@ -36,9 +36,12 @@ class DaemonProcess:
         )
         found = threading.Event()
         threading.Thread(target=self._pump, args=(found,), daemon=True).start()
-        if not found.wait(timeout):
-            self.kill()
-            raise RuntimeError("daemon did not start:\n" + "".join(self.output[-40:]))
+        deadline = time.monotonic() + timeout
+        while not found.wait(0.2):
+            if self.process.poll() is not None or time.monotonic() > deadline:  # exited, or hung
+                self.kill()
+                time.sleep(0.2)  # let the reader thread collect the last lines
+                raise RuntimeError("mlplane did not start:\n" + "".join(self.output[-40:]))
         return self.url
 
     def _pump(self, found: threading.Event) -> None:
