@@ -22,6 +22,7 @@ from typing import Any
 
 Progress = Callable[[str, float, Mapping[str, Any]], Awaitable[None]]
 POLL_S = 0.1
+_END = "end-of-reports"
 
 
 class StopRequested(Exception):
@@ -44,6 +45,13 @@ class Reporter:
     def raise_if_cancelled(self) -> None:
         if self.cancelled():
             raise StopRequested()
+
+
+def _next_message(messages: Any, timeout: float) -> Any:
+    try:
+        return messages.get(True, timeout)
+    except queue.Empty:
+        return None
 
 
 class ProcessJobs:
@@ -72,15 +80,22 @@ class ProcessJobs:
             self._manager.shutdown()
 
     async def _forward(self, future: asyncio.Future[Any], messages: Any, stop: Any, progress: Progress | None) -> None:
+        """Relay reports until the work is done and every report before its end is delivered.
+
+        When the work ends, an end marker is queued behind its last report: that wakes a reader
+        blocked on the queue at once, so completion is never delayed by the polling interval."""
+        ended = False
         while True:
-            try:
-                stage, fraction, extra = await asyncio.to_thread(messages.get, True, POLL_S)
-            except queue.Empty:
-                if future.done():
-                    return
-                continue
-            if progress is not None:
-                await progress(stage, fraction, extra)
+            getter = asyncio.ensure_future(asyncio.to_thread(_next_message, messages, POLL_S))
+            await asyncio.wait({future, getter}, return_when=asyncio.FIRST_COMPLETED)
+            if future.done() and not ended:
+                ended = True
+                await asyncio.to_thread(messages.put, _END)
+            message = await getter
+            if message == _END:
+                return
+            if message is not None and progress is not None:
+                await progress(*message)
 
     def _channel(self) -> tuple[Any, Any]:
         if self._executor is None:

@@ -48,13 +48,17 @@ class Trainer:
         return PreparedData(train, holdout, report)
 
     async def fit(self, spec: TrainingSpec, train: Dataset, events: JobEvents, check_cancel: CancelCheck) -> object:
+        last = {"fraction": 0.0}
+
         async def progress(stage: str, fraction: float, extra: Mapping[str, Any]) -> None:
+            last["fraction"] = fraction
             await events.progress(stage, fraction, extra)
             await check_cancel()
 
         await progress("fit", 0.0, {"train_rows": train.rows})
         model = await self.backend.fit(spec, train, progress)
-        await events.progress("fit", 1.0)
+        if last["fraction"] < 1.0:  # backends that fit in one stage do not report the end
+            await events.progress("fit", 1.0)
         return model
 
     async def evaluate(
