@@ -14,8 +14,9 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
+from adapters._shared.hyperparameters import validate_hyperparameters
 from adapters._shared.process_jobs import ProcessJobs
 from adapters.keras import inference, onnx_export, training
 from adapters.keras.bundle import KERAS_FILE, METADATA_FILE, KerasBundle
@@ -50,19 +51,7 @@ class KerasModelBackend:
         return [AlgorithmInfo(name=ALGORITHM, family="keras", tasks=tasks, hyperparameters_schema=schemas)]
 
     def validate(self, algorithm: str, task: Task, hyperparameters: Mapping[str, Any]) -> dict[str, Any]:
-        params = PARAMS.get((algorithm, task))
-        if params is None:
-            known = sorted(f"{name} ({known_task.value})" for name, known_task in PARAMS)
-            raise InvalidSpec(
-                f"unknown algorithm {algorithm!r} for task {task.value!r}; known: {', '.join(known)}",
-                {"field": "algorithm", "known": known},
-            )
-        try:
-            return params.model_validate(dict(hyperparameters)).model_dump()
-        except ValidationError as exc:
-            problems = [{"field": ".".join(map(str, e["loc"])), "message": e["msg"]} for e in exc.errors()]
-            listed = "; ".join(f"{p['field']}: {p['message']}" for p in problems)
-            raise InvalidSpec(f"invalid hyperparameters: {listed}", {"errors": problems}) from exc
+        return validate_hyperparameters(PARAMS, algorithm, task, hyperparameters)
 
     async def fit(self, spec: TrainingSpec, train: Dataset, progress: ProgressCallback) -> object:
         params = self.validate(spec.algorithm, spec.task, spec.hyperparameters)

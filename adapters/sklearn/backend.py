@@ -17,13 +17,13 @@ from typing import Any
 
 import anyio
 import numpy as np
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
+from adapters._shared.hyperparameters import validate_hyperparameters
 from adapters._shared.process_jobs import ProcessJobs
 from adapters.sklearn import estimators, fitting, model_files
 from adapters.sklearn import hyperparameters as hp
 from domain.types.dataset import Dataset
-from domain.types.errors import InvalidSpec
 from domain.types.models import AlgorithmInfo, SerializedModel
 from domain.types.training import Task, TrainingSpec
 from ports.model_backend import ProgressCallback
@@ -49,19 +49,7 @@ class SklearnModelBackend:
         return [self._info(name) for name in names]
 
     def validate(self, algorithm: str, task: Task, hyperparameters: Mapping[str, Any]) -> dict[str, Any]:
-        model = PARAMS.get((algorithm, task))
-        if model is None:
-            known = sorted({f"{a} ({t.value})" for a, t in PARAMS})
-            raise InvalidSpec(
-                f"unknown algorithm {algorithm!r} for task {task.value!r}; known: {', '.join(known)}",
-                {"field": "algorithm", "known": known},
-            )
-        try:
-            return model.model_validate(dict(hyperparameters)).model_dump()
-        except ValidationError as exc:
-            errors = [{"field": ".".join(map(str, e["loc"])), "message": e["msg"]} for e in exc.errors()]
-            summary = "; ".join(f"{e['field'] or 'hyperparameters'}: {e['message']}" for e in errors)
-            raise InvalidSpec(f"invalid hyperparameters: {summary}", {"errors": errors}) from exc
+        return validate_hyperparameters(PARAMS, algorithm, task, hyperparameters)
 
     async def fit(self, spec: TrainingSpec, train: Dataset, progress: ProgressCallback) -> object:
         params = self.validate(spec.algorithm, spec.task, spec.hyperparameters)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 import zipfile
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 
 import aiohttp
 import pytest
@@ -23,12 +23,6 @@ def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DaemonProcess]:
     process.start()
     yield process
     assert process.stop() == 0, process.log_text()[-3000:]
-
-
-@pytest.fixture
-async def http(daemon: DaemonProcess) -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession(base_url=daemon.url) as session:
-        yield session
 
 
 async def train(http: aiohttp.ClientSession, daemon: DaemonProcess) -> int:

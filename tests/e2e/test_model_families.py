@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 
-import aiohttp
 import pytest
 
 from tests.support.daemon import DaemonProcess
@@ -27,12 +26,6 @@ def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DaemonProcess]:
     process.start()
     yield process
     assert process.stop() == 0, process.log_text()[-3000:]
-
-
-@pytest.fixture
-async def http(daemon: DaemonProcess) -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession(base_url=daemon.url) as session:
-        yield session
 
 
 @pytest.mark.parametrize(("algorithm", "hyperparameters"), FAMILIES)
