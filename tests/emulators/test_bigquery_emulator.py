@@ -6,39 +6,17 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import decimal
-from collections.abc import Iterator
 
 import pyarrow as pa
 import pytest
 from google.api_core import exceptions
 from google.cloud import bigquery
 
-from tests.emulators.bigquery_fixtures import PROJECT, make_client, start_emulator, unique
+from tests.emulators.bigquery_fixtures import PROJECT, unique
 
 pytestmark = [pytest.mark.emulators, pytest.mark.timeout(120)]
 
 SF = bigquery.SchemaField
-
-
-@pytest.fixture(scope="module")
-def bq_url() -> Iterator[str]:
-    emulator = start_emulator()
-    yield emulator.url
-    emulator.stop()
-
-
-@pytest.fixture(scope="module")
-def client(bq_url: str) -> Iterator[bigquery.Client]:
-    with make_client(bq_url) as bq:
-        yield bq
-
-
-@pytest.fixture
-def dataset(client: bigquery.Client) -> Iterator[str]:
-    name = unique("ds")
-    client.create_dataset(name)
-    yield name
-    client.delete_dataset(name, delete_contents=True, not_found_ok=True)
 
 
 def rows_of(client: bigquery.Client, sql: str, **kwargs) -> list[tuple]:

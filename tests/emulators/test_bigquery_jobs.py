@@ -9,7 +9,6 @@ import io
 import json
 import threading
 import urllib.parse
-from collections.abc import Iterator
 
 import pandas as pd
 import pytest
@@ -24,27 +23,6 @@ pytestmark = [pytest.mark.emulators, pytest.mark.timeout(120)]
 SF = bigquery.SchemaField
 CSV_SCHEMA = [SF("id", "INT64"), SF("name", "STRING"), SF("score", "FLOAT64")]
 CSV_BYTES = b"id,name,score\n1,ann,1.5\n2,bob,2.5\n3,cy,\n"
-
-
-@pytest.fixture(scope="module")
-def bq_url() -> Iterator[str]:
-    emulator = start_emulator()
-    yield emulator.url
-    emulator.stop()
-
-
-@pytest.fixture(scope="module")
-def client(bq_url: str) -> Iterator[bigquery.Client]:
-    with make_client(bq_url) as bq:
-        yield bq
-
-
-@pytest.fixture
-def dataset(client: bigquery.Client) -> Iterator[str]:
-    name = unique("jobs")
-    client.create_dataset(name)
-    yield name
-    client.delete_dataset(name, delete_contents=True, not_found_ok=True)
 
 
 def count(client: bigquery.Client, table: str) -> int:
