@@ -38,7 +38,27 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("spec", type=Path, help="training spec JSON file ('-' for stdin)")
     train.add_argument("--follow", action="store_true", help="show live progress until the job ends")
     _client_args(train)
+    _ingest_args(sub)
     return parser
+
+
+def _ingest_args(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    ingest = sub.add_parser("ingest", help="ingest CSV/Parquet files into a warehouse table (POST /v1/ingestions)")
+    ingest.add_argument("sources", nargs="+", metavar="SOURCE", help="paths, globs or URIs")
+    ingest.add_argument("--table", required=True, help="target table")
+    ingest.add_argument("--format", choices=["auto", "csv", "parquet"], default="auto")
+    ingest.add_argument("--mode", choices=["append", "replace", "upsert"], default="append")
+    ingest.add_argument("--keys", help="key columns, comma-separated (upsert, --dedupe keys)")
+    ingest.add_argument("--dedupe", nargs="?", const="exact", choices=["exact", "keys"],
+                        help="drop duplicate rows (exact) or duplicate keys")
+    ingest.add_argument("--drop-nulls", metavar="COL,...", help="drop rows with a null in these columns")
+    ingest.add_argument("--partitions", type=int, help="number of partitions (default: auto)")
+    ingest.add_argument("--max-reject-ratio", type=float, default=0.05, help="fail above this share of bad rows")
+    ingest.add_argument("--follow", action="store_true", help="show live progress until the ingestion ends")
+    _client_args(ingest)
+    task = sub.add_parser("ingest-task", help="stage this Cloud Run task's share of an ingestion's partitions")
+    task.add_argument("--plan", required=True, help="ingestion id, or a JSON file with it (GET /v1/ingestions/ID)")
+    _server_args(task)
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -52,6 +72,10 @@ def main(argv: list[str] | None = None) -> int:
         from entrypoints.client import train_command
 
         return train_command(args)
+    if args.command == "ingest":
+        from entrypoints.client_ingest import ingest_command
+
+        return ingest_command(args)
     if args.command == "emulators":
         from entrypoints.emulators_cmd import run_emulators
 
@@ -68,6 +92,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"mlplane: invalid settings:\n{exc}", file=sys.stderr)
         return 2
     configure_logging(settings.log_level)
+    if args.command == "ingest-task":
+        from entrypoints.ingest_task import ingest_task_command
+
+        return ingest_task_command(args, settings)
     if args.command == "up":
         return main_sync(settings, serve_api=True, queues=QUEUES, in_daemon=True)
     if args.command == "api":

@@ -20,6 +20,8 @@ from adapters.duckdb.warehouse import DuckDBWarehouse
 from adapters.filesystem.artifact_store import FilesystemArtifactStore
 from adapters.gcs.artifact_store import GcsArtifactStore
 from adapters.keras.backend import KerasModelBackend
+from adapters.pyarrow_files.bulk_files import PyArrowBulkFiles
+from adapters.pyarrow_files.locations import GcsConfig
 from adapters.redis.event_log import RedisEventLog
 from adapters.redis.job_store import RedisJobStore
 from adapters.secrets.gcp import SecretManagerProvider
@@ -27,6 +29,9 @@ from adapters.secrets.providers import ChainedSecretProvider, DirectorySecretPro
 from adapters.sklearn.backend import SklearnModelBackend
 from adapters.system.clock import RandomIds, SystemClock
 from domain.services.aliases import AliasService
+from domain.services.ingestion import IngestionService
+from domain.services.ingestion_commit import IngestionCommitter
+from domain.services.ingestion_run import PartitionStager
 from domain.services.job_lifecycle import JobLifecycle
 from domain.services.model_backends import RoutingModelBackend
 from domain.services.registry import ModelRegistry
@@ -56,6 +61,14 @@ def _secret_providers(settings: Settings) -> ChainedSecretProvider:
     return ChainedSecretProvider(chain)
 
 
+def _gcs_files(settings: Settings) -> GcsConfig | None:
+    """How staging processes reach gs:// sources and the staged objects (none in 'local')."""
+    if settings.profile == "local":
+        return None
+    endpoint = settings.gcs_emulator_url if settings.profile == "emulated" else None
+    return GcsConfig(settings.gcp_project, endpoint)
+
+
 class Container(containers.DeclarativeContainer):
     settings = providers.Dependency(instance_of=Settings)
     redis_url = providers.Dependency(instance_of=str)
@@ -76,7 +89,8 @@ class Container(containers.DeclarativeContainer):
     warehouse = providers.Selector(
         profile,
         local=providers.Singleton(
-            DuckDBWarehouse, providers.Callable(lambda s: s.data_dir / "warehouse.duckdb", settings)
+            DuckDBWarehouse, providers.Callable(lambda s: s.data_dir / "warehouse.duckdb", settings),
+            memory_limit=providers.Callable(lambda s: s.duckdb_memory_limit, settings),
         ),
         emulated=_bigquery_warehouse,
         gcp=_bigquery_warehouse,
@@ -126,3 +140,16 @@ class Container(containers.DeclarativeContainer):
         RetrainRunner, trainer=trainer, lifecycle=lifecycle, aliases=aliases, retention=retention)
     calendar = providers.Singleton(CroniterCalendar)
     schedules = providers.Singleton(ScheduleService, artifacts, calendar, clock, retrain_jobs)
+
+    # Ingestion: partitions are staged in their own pool (they never open the warehouse); the
+    # committer alone needs the warehouse, so a worker that only stages never opens DuckDB.
+    ingest_pool = providers.Singleton(_fit_pool, providers.Callable(lambda s: s.ingestion_processes, settings))
+    bulk_files = providers.Singleton(PyArrowBulkFiles, ingest_pool, providers.Callable(_gcs_files, settings))
+    ingestion = providers.Singleton(
+        IngestionService, files=bulk_files, jobs=jobs, events=events, queue=queue, clock=clock, ids=ids,
+        max_auto_partitions=providers.Callable(lambda s: max(2, s.ingestion_processes), settings))
+    partition_stager = providers.Singleton(
+        PartitionStager, files=bulk_files, artifacts=artifacts, jobs=jobs, queue=queue, clock=clock,
+        lifecycle=lifecycle)
+    ingestion_committer = providers.Singleton(
+        IngestionCommitter, artifacts=artifacts, warehouse=warehouse, lifecycle=lifecycle)

@@ -66,8 +66,9 @@ async def _close_resources(container: Container) -> None:
     for backend in (container.sklearn_backend, container.keras_backend):
         with contextlib.suppress(Exception):
             backend().close()  # stops the manager process that carries fit progress
-    if (pool := container.fit_pool()) is not None:  # processes start lazily: cheap if unused
-        pool.shutdown(wait=False, cancel_futures=True)
+    for pool in (container.fit_pool(), container.ingest_pool()):  # processes start lazily: cheap if unused
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
     with contextlib.suppress(Exception):
         await container.redis().aclose()
     if container.settings().profile == "local":

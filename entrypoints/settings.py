@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -32,6 +33,12 @@ class Settings(BaseSettings):
     training_concurrency: int = Field(default=1, ge=1, le=64)
     training_timeout_s: int = Field(default=4 * 3600, ge=10)
     training_max_tries: int = Field(default=5, ge=1, le=50)
+    ingestion_processes: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=0, le=64,
+                                     description="processes that stage partitions; 0: in threads")
+    ingestion_timeout_s: int = Field(default=3600, ge=10, description="per partition task")
+    ingestion_max_tries: int = Field(default=3, ge=1, le=50)
+    duckdb_memory_limit: str | None = Field(default=None, pattern=r"^\d+(\.\d+)?\s*[KMGT]i?B$",
+                                            description="e.g. 512MB; empty: DuckDB's default (80% of RAM)")
     seed_demo: bool = True
     demo_rows: int = Field(default=100_000, ge=100)
     max_body_bytes: int = Field(default=1 << 20, ge=1024)

@@ -12,13 +12,15 @@ from typing import Any
 import structlog
 
 from adapters.arq.worker import ArqWorker, CronTask, QueueSettings, TaskHandler
+from domain.services.ingestion import COMMIT_QUEUE, COMMIT_TASK, INGESTION_QUEUE, STAGE_TASK
 from domain.services.retrain_jobs import RETRAIN_TASK
 from domain.services.training import TRAIN_TASK, TRAINING_QUEUE
 from entrypoints.container import Container
 
-QUEUES = (TRAINING_QUEUE,)
+QUEUES = (TRAINING_QUEUE, INGESTION_QUEUE)
 # Queues whose tasks open the warehouse; with DuckDB only the daemon's process may do that.
-WAREHOUSE_QUEUES = frozenset({TRAINING_QUEUE})
+# Ingestion commits ride on the training queue for that reason; its partitions never open it.
+WAREHOUSE_QUEUES = frozenset({TRAINING_QUEUE, COMMIT_QUEUE})
 
 
 class WorkerRefused(RuntimeError):
@@ -39,7 +41,9 @@ def check_queue_allowed(queue: str, profile: str, in_daemon: bool) -> None:
 def build_worker(container: Container, queue: str) -> ArqWorker:
     settings = container.settings()
     worker_id = f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
-    handlers = _handlers(container)[queue]
+    # Only this queue's handlers are built: training ones open the warehouse, which an ingestion
+    # worker in the 'local' profile must never do (the daemon holds the DuckDB file).
+    handlers = _stage_handlers(container) if queue == INGESTION_QUEUE else _handlers(container)[queue]
     crons = _cron_tasks(container) if queue == TRAINING_QUEUE else []
     return ArqWorker(container.redis_url(), settings.namespace, _queue_settings(container, queue),
                      handlers, worker_id, crons)
@@ -60,6 +64,9 @@ def _cron_tasks(container: Container) -> list[CronTask]:
 
 def _queue_settings(container: Container, queue: str) -> QueueSettings:
     s = container.settings()
+    if queue == INGESTION_QUEUE:  # one partition in flight per staging process
+        return QueueSettings(queue=queue, timeout_s=s.ingestion_timeout_s, max_tries=s.ingestion_max_tries,
+                             concurrency=max(1, s.ingestion_processes))
     return QueueSettings(queue=queue, timeout_s=s.training_timeout_s, max_tries=s.training_max_tries,
                          concurrency=s.training_concurrency)
 
@@ -84,4 +91,26 @@ def _handlers(container: Container) -> dict[str, list[TaskHandler]]:
         await retrainer.fail(payload["job_id"], message)
 
     return {TRAINING_QUEUE: [TaskHandler(TRAIN_TASK, train, give_up),
-                             TaskHandler(RETRAIN_TASK, retrain, give_up_retrain)]}
+                             TaskHandler(RETRAIN_TASK, retrain, give_up_retrain), _commit_handler(container)]}
+
+
+def _stage_handlers(container: Container) -> list[TaskHandler]:
+    async def stage(payload: Mapping[str, Any]) -> None:
+        with structlog.contextvars.bound_contextvars(job_id=payload["ingestion_id"], partition=payload["partition"]):
+            await container.partition_stager().run_partition(payload["ingestion_id"], int(payload["partition"]))
+
+    async def give_up(payload: Mapping[str, Any], message: str) -> None:
+        await container.partition_stager().fail(payload["ingestion_id"], f"partition {payload['partition']}: {message}")
+
+    return [TaskHandler(STAGE_TASK, stage, give_up)]
+
+
+def _commit_handler(container: Container) -> TaskHandler:
+    async def commit(payload: Mapping[str, Any]) -> None:
+        with structlog.contextvars.bound_contextvars(job_id=payload["ingestion_id"]):
+            await container.ingestion_committer().commit(payload["ingestion_id"])
+
+    async def give_up(payload: Mapping[str, Any], message: str) -> None:
+        await container.ingestion_committer().fail(payload["ingestion_id"], message)
+
+    return TaskHandler(COMMIT_TASK, commit, give_up)

@@ -7,6 +7,7 @@ from typing import Protocol
 
 import pyarrow as pa
 
+from domain.types.partitions import LoadRequest
 from domain.types.tables import TableInfo
 
 
@@ -27,4 +28,15 @@ class Warehouse(Protocol):
 
     async def append(self, table: str, rows: pa.Table) -> int:
         """Append rows, creating the table from the Arrow schema if missing. Returns rows written."""
+        ...
+
+    async def load_parquet(self, request: LoadRequest) -> int:
+        """Load the staged Parquet files at `request.uris` into `request.table` in ONE statement.
+
+        Modes: append (create the table if missing), replace (atomic: readers see the old table
+        or the new one, never half), upsert (rows whose keys match are replaced). Dedupe `exact`
+        or `keys` removes duplicates across all the files (not against rows already in the
+        table, except upsert, which replaces them). At most once per `load_id`: a repeated call
+        loads nothing and returns the row count of the first. Returns the rows written.
+        """
         ...

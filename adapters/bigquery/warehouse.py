@@ -21,8 +21,10 @@ from google.api_core.retry import Retry
 from google.cloud import bigquery
 
 from adapters.bigquery.errors import is_transient, translated
+from adapters.bigquery.loads import load_staged
 from domain.types.errors import InvalidSpec, TransientError
 from domain.types.identifiers import sql_identifier
+from domain.types.partitions import LoadRequest
 from domain.types.tables import ColumnInfo, TableInfo
 
 T = TypeVar("T")
@@ -75,6 +77,12 @@ class BigQueryWarehouse:
         # refuses a second copy (409) instead of appending the rows twice.
         job_id = self._job_ids(table)
         return await self._run(table, self._load, table, payload, job_id)
+
+    async def load_parquet(self, request: LoadRequest) -> int:
+        """Staged objects must be gs:// URIs (the GCS artifact store's); see loads.py for the two jobs."""
+        sql_identifier(request.table, "table")
+        return await self._run(request.table, load_staged, self._client, self._dataset, self._location, request,
+                               self._job_timeout)
 
     async def _run(self, table: str | None, call: Callable[..., T], *args: object) -> T:
         with translated(table):

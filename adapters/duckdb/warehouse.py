@@ -7,6 +7,7 @@ Identifiers are validated and quoted; no caller text is pasted into SQL.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -15,8 +16,10 @@ import anyio
 import duckdb
 import pyarrow as pa
 
+from adapters.duckdb.loads import load_parquet
 from domain.types.errors import InvalidSpec, TableNotFound, TransientError
 from domain.types.identifiers import quote_identifier, sql_identifier
+from domain.types.partitions import LoadRequest
 from domain.types.tables import ColumnInfo, TableInfo
 
 _NUMERIC_PREFIXES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
@@ -24,14 +27,19 @@ _NUMERIC_PREFIXES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTI
 
 
 class DuckDBWarehouse:
-    def __init__(self, path: Path, schema: str = "main") -> None:
+    def __init__(self, path: Path, schema: str = "main", memory_limit: str | None = None) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._schema = sql_identifier(schema, "schema")
-        self._connection = duckdb.connect(str(path))
-        self._connection.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_identifier(self._schema)}")
+        # A memory limit makes big loads (DISTINCT over millions of rows) spill to disk instead of
+        # growing the daemon: at 5M rows, 256MB costs no time and saves ~600 MiB of RSS.
+        self._config = {"memory_limit": memory_limit} if memory_limit else {}
+        self._path = path
+        self._connection: duckdb.DuckDBPyConnection | None = None  # opened on first use (see _cursor)
+        self._lock = threading.Lock()
 
     def close(self) -> None:
-        self._connection.close()
+        if self._connection is not None:
+            self._connection.close()
 
     async def list_tables(self) -> list[TableInfo]:
         rows = await self._run(
@@ -84,10 +92,21 @@ class DuckDBWarehouse:
         await anyio.to_thread.run_sync(write)
         return rows.num_rows
 
+    async def load_parquet(self, request: LoadRequest) -> int:
+        """One transaction on its own cursor (see loads.py); readers on other cursors are not blocked."""
+        return await anyio.to_thread.run_sync(load_parquet, self._cursor(), self._schema, request)
+
     def _qualified(self, table: str) -> str:
         return f"{quote_identifier(self._schema)}.{quote_identifier(table)}"
 
     def _cursor(self) -> duckdb.DuckDBPyConnection:
+        # Lazy: a process that never queries (e.g. a worker that only stages files) never takes
+        # the file's lock away from the daemon.
+        with self._lock:
+            if self._connection is None:
+                connection = duckdb.connect(str(self._path), config=self._config)
+                connection.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_identifier(self._schema)}")
+                self._connection = connection
         return self._connection.cursor()
 
     async def _run(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:

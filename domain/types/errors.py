@@ -97,3 +97,9 @@ class IntegrityError(PermanentError):
     """Stored bytes do not match the checksum recorded for them."""
 
     code = "integrity_error"
+
+
+class TooManyRejects(DomainError):
+    """More rows were rejected than the ingestion's max_reject_ratio allows; nothing was loaded."""
+
+    code = "too_many_rejects"

@@ -7,7 +7,14 @@ import weakref
 from aiohttp import WSCloseCode, web
 
 from domain.types.secrets import Secret
-from entrypoints.api import routes_catalog, routes_registry, routes_retrain, routes_system, routes_training
+from entrypoints.api import (
+    routes_catalog,
+    routes_ingestion,
+    routes_registry,
+    routes_retrain,
+    routes_system,
+    routes_training,
+)
 from entrypoints.api.keys import API_TOKEN, CONTAINER, SETTINGS, SOCKETS
 from entrypoints.api.middleware import bearer_auth, request_context
 from entrypoints.container import Container
@@ -23,7 +30,7 @@ def create_app(container: Container, api_token: Secret | None) -> web.Applicatio
     app[API_TOKEN] = api_token
     app[SOCKETS] = weakref.WeakSet()
     for table in (routes_system.routes, routes_catalog.routes, routes_training.routes, routes_registry.routes,
-                  routes_retrain.routes):
+                  routes_retrain.routes, routes_ingestion.routes):
         app.add_routes(table)
     app.on_shutdown.append(_close_sockets)
     return app

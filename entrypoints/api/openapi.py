@@ -6,6 +6,7 @@ from functools import cache
 from typing import Any
 
 from entrypoints.api.schemas import TrainingSpecIn
+from entrypoints.api.schemas_ingestion import IngestionIn
 
 _ERROR = {
     "type": "object",
@@ -27,6 +28,8 @@ _OPERATIONS: list[tuple[str, str, str, Any]] = [
     ("get", "/v1/models", "Models in the registry", None),
     ("get", "/v1/models/{name}/versions", "Complete versions of a model", None),
     ("get", "/v1/models/{name}/versions/{version}", "A version's manifest", None),
+    ("post", "/v1/ingestions", "Submit a partitioned ingestion; answers 202 at once", IngestionIn),
+    ("get", "/v1/ingestions/{ingestion_id}", "Ingestion record; its result is the final report", None),
     ("get", "/v1/events", "WebSocket: any topics (?topics=job:ID,model:NAME)", None),
 ]
 

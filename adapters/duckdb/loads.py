@@ -1,0 +1,93 @@
+"""One-statement loads of staged Parquet files into a DuckDB table, at most once per load id.
+
+Everything runs in one transaction together with a row in the `mlplane_meta.loads` ledger: a
+commit that crashes before the ledger row is written rolls back whole, and a repeated commit of
+the same ingestion finds its ledger row and loads nothing. DuckDB's MVCC gives the atomic
+replace: other cursors keep reading the old table until COMMIT.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+import duckdb
+
+from domain.types.errors import InvalidSpec, PermanentError
+from domain.types.identifiers import quote_identifier, sql_identifier
+from domain.types.ingestion import Dedupe, WriteMode
+from domain.types.partitions import LoadRequest
+
+LEDGER = '"mlplane_meta"."loads"'
+
+
+def load_parquet(cursor: duckdb.DuckDBPyConnection, schema: str, request: LoadRequest) -> int:
+    target = f"{quote_identifier(schema)}.{quote_identifier(sql_identifier(request.table, 'table'))}"
+    keys = [quote_identifier(sql_identifier(k, "column")) for k in request.keys]
+    cursor.execute("BEGIN TRANSACTION")
+    try:
+        _ensure_ledger(cursor)
+        done = cursor.execute(f"SELECT rows FROM {LEDGER} WHERE load_id = ?", [request.load_id]).fetchall()
+        if done:
+            cursor.execute("ROLLBACK")
+            return int(done[0][0])
+        rows = _load(cursor, target, _exists(cursor, schema, request.table), request, keys)
+        cursor.execute(f"INSERT INTO {LEDGER} VALUES (?, ?, ?, now())", [request.load_id, request.table, rows])
+        cursor.execute("COMMIT")
+        return rows
+    except duckdb.Error as exc:  # nothing was loaded: the transaction rolls back whole
+        cursor.execute("ROLLBACK")
+        raise PermanentError(f"loading the staged files into {request.table!r} failed: {exc}",
+                             {"table": request.table}) from exc
+    except BaseException:
+        cursor.execute("ROLLBACK")
+        raise
+
+
+def _load(cursor: duckdb.DuckDBPyConnection, target: str, exists: bool, request: LoadRequest,
+          keys: list[str]) -> int:
+    source, params = _source(request, keys), [[str(_path(u)) for u in request.uris]]
+    if request.mode is WriteMode.REPLACE or not exists:
+        verb = "CREATE OR REPLACE TABLE" if request.mode is WriteMode.REPLACE else "CREATE TABLE"
+        return _count(cursor.execute(f"{verb} {target} AS {source}", params))
+    if request.mode is WriteMode.APPEND:
+        return _count(cursor.execute(f"INSERT INTO {target} BY NAME {source}", params))
+    # upsert: the incoming rows (one per key) replace every row with the same key
+    cursor.execute(f"CREATE OR REPLACE TEMP TABLE mlplane_upsert AS {source}", params)
+    match = " AND ".join(f"{target}.{k} = s.{k}" for k in keys)
+    cursor.execute(f"DELETE FROM {target} USING mlplane_upsert s WHERE {match}")
+    rows = _count(cursor.execute(f"INSERT INTO {target} BY NAME SELECT * FROM mlplane_upsert"))
+    cursor.execute("DROP TABLE mlplane_upsert")
+    return rows
+
+
+def _source(request: LoadRequest, keys: list[str]) -> str:
+    files = "read_parquet(?, union_by_name = true)"
+    dedupe = Dedupe.KEYS if request.mode is WriteMode.UPSERT else request.dedupe
+    if dedupe is Dedupe.KEYS:
+        return f"SELECT DISTINCT ON ({', '.join(keys)}) * FROM {files}"
+    return f"SELECT {'DISTINCT ' if dedupe is Dedupe.EXACT else ''}* FROM {files}"
+
+
+def _ensure_ledger(cursor: duckdb.DuckDBPyConnection) -> None:
+    cursor.execute("CREATE SCHEMA IF NOT EXISTS mlplane_meta")
+    cursor.execute(f"CREATE TABLE IF NOT EXISTS {LEDGER} (load_id VARCHAR PRIMARY KEY, table_name VARCHAR, "
+                   "rows BIGINT, loaded_at TIMESTAMPTZ)")
+
+
+def _exists(cursor: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    return bool(cursor.execute("SELECT 1 FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+                               [schema, table]).fetchall())
+
+
+def _count(result: duckdb.DuckDBPyConnection) -> int:
+    row = result.fetchone()
+    return int(row[0]) if row else 0
+
+
+def _path(uri: str) -> Path:
+    if uri.startswith("file://"):
+        return Path(unquote(urlparse(uri).path))
+    if "://" in uri:
+        raise InvalidSpec(f"the local DuckDB warehouse loads local files only, not {uri}", {"uri": uri})
+    return Path(uri)

@@ -1,0 +1,59 @@
+"""PyArrowBulkFiles: the BulkFiles port on local files, with staging run in a process pool.
+
+Partitions never touch the warehouse, so they run in any process: the daemon's pool, a separate
+`mlplane worker --queue ingestion`, or a Cloud Run Job task.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from concurrent.futures import Executor
+from typing import Any
+
+import anyio
+import pyarrow as pa
+from google.api_core import exceptions as gexc
+
+from adapters._shared.process_jobs import ProcessJobs
+from adapters.pyarrow_files.csv_scan import csv_layout
+from adapters.pyarrow_files.describe import describe
+from adapters.pyarrow_files.locations import GcsConfig, expand
+from adapters.pyarrow_files.staging import stage_partition
+from domain.types.errors import InvalidSpec, PermanentError, TransientError
+from domain.types.ingestion import SourceFormat
+from domain.types.partitions import CsvLayout, PartitionReport, SourceFile
+from ports.bulk_files import PartitionProgress, StagingTask
+
+
+class PyArrowBulkFiles:
+    def __init__(self, pool: Executor | None, gcs: GcsConfig | None = None) -> None:
+        self._jobs = ProcessJobs(pool)
+        self._gcs = gcs  # None: local files only (the 'local' profile)
+
+    async def expand(self, sources: Sequence[str], format: SourceFormat) -> list[SourceFile]:
+        def run() -> list[SourceFile]:
+            uris = [u for source in sources for u in expand(source, self._gcs)]
+            return [describe(u, format, self._gcs) for u in dict.fromkeys(uris)]  # a file named twice is read once
+
+        return await anyio.to_thread.run_sync(run)
+
+    async def csv_layout(self, uri: str, targets: Sequence[int]) -> CsvLayout:
+        return await anyio.to_thread.run_sync(csv_layout, uri, list(targets), self._gcs)
+
+    async def stage(self, task: StagingTask, progress: PartitionProgress) -> PartitionReport:
+        async def forward(stage: str, fraction: float, extra: Mapping[str, Any]) -> None:
+            await progress(fraction, extra)
+
+        try:
+            report: PartitionReport = await self._jobs.run(stage_partition, task, self._gcs, progress=forward)
+        except FileNotFoundError as exc:
+            raise InvalidSpec(f"source file vanished before its partition ran: {exc.filename}",
+                              {"field": "sources"}) from exc
+        except (gexc.ServerError, gexc.TooManyRequests, ConnectionError) as exc:
+            raise TransientError(f"partition {task.partition.index}: storage unavailable: {exc}") from exc
+        except (OSError, pa.ArrowException, gexc.GoogleAPICallError) as exc:
+            raise PermanentError(f"partition {task.partition.index} could not be staged: {exc}") from exc
+        return report
+
+    def close(self) -> None:
+        self._jobs.close()

@@ -1,0 +1,88 @@
+"""What the planner needs to know about one file: format, size, header and types, Parquet row groups."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from adapters.pyarrow_files.locations import GcsConfig, open_binary, size
+from domain.types.errors import InvalidSpec
+from domain.types.ingestion import SourceFormat
+from domain.types.partitions import SourceFile
+
+SNIFF_BYTES = 1 << 20  # CSV types are inferred from the first MiB of the first file
+_INT = r"^\s*[-+]?\d+\s*$"
+_FLOAT = r"^\s*[-+]?(\d+\.?\d*([eE][-+]?\d+)?|\.\d+([eE][-+]?\d+)?|nan|NaN|inf|Infinity)\s*$"
+_PARQUET_MAGIC = b"PAR1"
+
+
+def describe(uri: str, wanted: SourceFormat, gcs: GcsConfig | None) -> SourceFile:
+    try:
+        fmt = wanted if wanted is not SourceFormat.AUTO else detect_format(uri, gcs)
+        return _parquet(uri, gcs) if fmt is SourceFormat.PARQUET else _csv(uri, gcs)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise InvalidSpec(f"{uri} is not readable as {wanted.value}: {exc}", {"field": "format",
+                                                                              "source": uri}) from exc
+
+
+def detect_format(uri: str, gcs: GcsConfig | None) -> SourceFormat:
+    name = uri.lower()
+    if name.endswith((".parquet", ".pq")):
+        return SourceFormat.PARQUET
+    if name.endswith((".csv", ".txt", ".tsv", ".csv.gz")):
+        return SourceFormat.CSV
+    with open_binary(uri, gcs) as handle:  # no telling suffix: Parquet files start with PAR1
+        return SourceFormat.PARQUET if handle.read(4) == _PARQUET_MAGIC else SourceFormat.CSV
+
+
+def _parquet(uri: str, gcs: GcsConfig | None) -> SourceFile:
+    with open_binary(uri, gcs) as handle:
+        meta = pq.ParquetFile(handle).metadata
+    schema = meta.schema.to_arrow_schema()
+    groups = tuple(meta.row_group(i).num_rows for i in range(meta.num_row_groups))
+    return SourceFile(uri, SourceFormat.PARQUET, size(uri, gcs), tuple(schema.names), _aliases(schema), groups)
+
+
+def _csv(uri: str, gcs: GcsConfig | None) -> SourceFile:
+    options = pacsv.ReadOptions(block_size=SNIFF_BYTES, use_threads=False)
+    parse = pacsv.ParseOptions(invalid_row_handler=lambda row: "skip")  # bad rows are the partitions' business
+    convert = pacsv.ConvertOptions(strings_can_be_null=True)
+    with open_binary(uri, gcs) as handle, pacsv.open_csv(handle, read_options=options, parse_options=parse,
+                                                         convert_options=convert) as reader:
+        try:
+            sample = reader.read_next_batch()
+        except StopIteration:  # a header and no rows: the columns are known, their types are not
+            sample = pa.RecordBatch.from_pylist([], schema=reader.schema)
+    types = _aliases(sample.schema)
+    for name in sample.schema.names:  # one bad value in the sample must not make a number column text
+        if types.get(name) == "string" and (numeric := _mostly_numeric(sample.column(name))):
+            types[name] = numeric
+    return SourceFile(uri, SourceFormat.CSV, size(uri, gcs), tuple(sample.schema.names), types)
+
+
+def _mostly_numeric(column: pa.Array) -> str | None:
+    """'int64' or 'double' when at least 99% of the sample's values are such numbers."""
+    values = column.drop_null()
+    if len(values) == 0:
+        return None
+    for alias, pattern in (("int64", _INT), ("double", _FLOAT)):
+        if pc.sum(pc.match_substring_regex(values, pattern)).as_py() >= 0.99 * len(values):
+            return alias
+    return None
+
+
+def _aliases(schema: pa.Schema) -> dict[str, str]:
+    """Arrow types that round-trip through pyarrow.type_for_alias; others stay as the reader infers them."""
+    out: dict[str, str] = {}
+    for field in schema:
+        alias = "double" if pa.types.is_floating(field.type) else str(field.type)
+        if pa.types.is_null(field.type):
+            alias = "string"  # an all-empty sample column: keep it text, never drop rows for it
+        try:
+            pa.type_for_alias(alias)
+        except ValueError:
+            continue
+        out[field.name] = alias
+    return out

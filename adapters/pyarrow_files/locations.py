@@ -1,0 +1,152 @@
+"""Where a source or staged file lives: local paths, file:// URIs, and gs:// objects (GCS client).
+
+Synchronous on purpose: these run in worker threads and in pool processes. A GCS client is
+built once per process from a picklable GcsConfig, so a pool process can open objects itself.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fnmatch
+import functools
+import glob
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, TYPE_CHECKING
+from urllib.parse import unquote, urlparse
+
+from domain.types.errors import InvalidSpec
+
+if TYPE_CHECKING:
+    from google.cloud import storage
+
+UNSUPPORTED_SCHEMES = ("http://", "https://", "s3://")
+READ_CHUNK = 8 << 20  # GCS reads are ranged requests of this size
+
+
+@dataclass(frozen=True)
+class GcsConfig:
+    project: str
+    endpoint: str | None = None  # an emulator (anonymous); None: Google with Application Default Credentials
+
+
+@functools.cache
+def _client(config: GcsConfig) -> storage.Client:
+    # Imported here: a staging process that reads local files never pays for the Google client.
+    from google.api_core.client_options import ClientOptions
+    from google.auth.credentials import AnonymousCredentials
+    from google.cloud import storage
+
+    if config.endpoint:
+        return storage.Client(project=config.project, credentials=AnonymousCredentials(),
+                              client_options=ClientOptions(api_endpoint=config.endpoint))
+    return storage.Client(project=config.project)
+
+
+def _split_gs(uri: str) -> tuple[str, str]:
+    bucket, _, name = uri[len("gs://"):].partition("/")
+    return bucket, name
+
+
+def local_path(uri: str) -> Path:
+    """A local path for a plain path or a file:// URI; unsupported schemes are refused clearly."""
+    if uri.startswith("file://"):
+        return Path(unquote(urlparse(uri).path))
+    if uri.startswith(UNSUPPORTED_SCHEMES):
+        raise InvalidSpec(f"{uri}: http(s) and s3 sources are not supported yet; download the file or put it in "
+                          "Cloud Storage (gs://) and ingest that", {"field": "sources"})
+    return Path(uri)
+
+
+def _gcs(config: GcsConfig | None, uri: str) -> storage.Client:
+    if config is None:
+        raise InvalidSpec(f"{uri}: gs:// sources need the 'emulated' or 'gcp' profile", {"field": "sources"})
+    return _client(config)
+
+
+def expand(source: str, gcs: GcsConfig | None) -> list[str]:
+    """Files one source names: a file, a glob, or a directory (its files, not recursive)."""
+    found = _expand_gs(source, gcs) if source.startswith("gs://") else [str(p) for p in _expand_local(source)]
+    if not found:
+        raise InvalidSpec(f"no file matches source {source!r}; check the path (relative paths are resolved "
+                          f"from the daemon's working directory {os.getcwd()})", {"field": "sources", "source": source})
+    return found
+
+
+def _expand_local(source: str) -> list[Path]:
+    path = local_path(source)
+    if glob.has_magic(str(path)):
+        return [Path(p).resolve() for p in sorted(glob.glob(str(path))) if os.path.isfile(p)]
+    if path.is_dir():
+        return sorted(p.resolve() for p in path.iterdir() if p.is_file() and not p.name.startswith("."))
+    return [path.resolve()] if path.is_file() else []
+
+
+def _expand_gs(source: str, gcs: GcsConfig | None) -> list[str]:
+    bucket, pattern = _split_gs(source)
+    prefix = pattern[:min((pattern.find(c) for c in "*?[" if c in pattern), default=len(pattern))]
+    blobs = _gcs(gcs, source).list_blobs(bucket, prefix=prefix)
+    exact = not glob.has_magic(pattern)
+    names = [b.name for b in blobs if (b.name == pattern if exact else fnmatch.fnmatchcase(b.name, pattern))]
+    return [f"gs://{bucket}/{n}" for n in sorted(names) if not n.endswith("/")]
+
+
+def size(uri: str, gcs: GcsConfig | None) -> int:
+    if uri.startswith("gs://"):
+        bucket, name = _split_gs(uri)
+        blob = _gcs(gcs, uri).bucket(bucket).get_blob(name)
+        if blob is None:
+            raise InvalidSpec(f"no object at {uri}", {"field": "sources", "source": uri})
+        return int(blob.size or 0)
+    return local_path(uri).stat().st_size
+
+
+def open_binary(uri: str, gcs: GcsConfig | None) -> IO[bytes]:
+    """A seekable binary reader (the caller closes it)."""
+    if uri.startswith("gs://"):
+        bucket, name = _split_gs(uri)
+        return _gcs(gcs, uri).bucket(bucket).blob(name).open("rb", chunk_size=READ_CHUNK)  # type: ignore[no-any-return]
+    return local_path(uri).open("rb")
+
+
+@contextlib.contextmanager
+def publishing(uri: str, gcs: GcsConfig | None) -> Iterator[Path]:
+    """A local temp file to write; on success it replaces `uri` whole (rename, or one upload)."""
+    temp = temp_file(uri)
+    try:
+        yield temp
+        publish(temp, uri, gcs)
+    finally:
+        temp.unlink(missing_ok=True)
+
+
+def temp_file(uri: str) -> Path:
+    """Next to a local target (so the final rename is atomic), else in the temp dir."""
+    if uri.startswith("gs://"):
+        handle, name = tempfile.mkstemp(prefix="mlplane-staged-")
+        os.close(handle)
+        return Path(name)
+    target = local_path(uri)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    return target.with_name(f".tmp-{os.getpid()}-{target.name}")
+
+
+def publish(temp: Path, uri: str, gcs: GcsConfig | None) -> None:
+    if uri.startswith("gs://"):
+        bucket, name = _split_gs(uri)
+        _gcs(gcs, uri).bucket(bucket).blob(name).upload_from_filename(str(temp))  # one object write: atomic
+        temp.unlink(missing_ok=True)
+    else:
+        os.replace(temp, local_path(uri))
+
+
+def remove(uri: str, gcs: GcsConfig | None) -> None:
+    if uri.startswith("gs://"):
+        bucket, name = _split_gs(uri)
+        with contextlib.suppress(Exception):  # absent already: nothing to remove
+            _gcs(gcs, uri).bucket(bucket).blob(name).delete()
+    else:
+        local_path(uri).unlink(missing_ok=True)

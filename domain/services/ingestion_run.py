@@ -1,0 +1,112 @@
+"""Runs one partition of an ingestion: stage it, record its report, enqueue the commit if it was the last.
+
+Idempotent, because queues deliver at least once and workers die: a partition overwrites its own
+staged file and report, and whichever partition finishes last enqueues the commit (de-duplicated
+by task id). It never opens the warehouse, so any worker process may run it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from domain.services.ingestion import COMMIT_QUEUE, COMMIT_TASK, commit_task_id
+from domain.services.job_events import JobEvents
+from domain.services.job_lifecycle import JobLifecycle
+from domain.types.errors import DomainError, InvalidTransition, JobCancelled, PermanentError
+from domain.types.events import EventType
+from domain.types.jobs import JobRecord, JobState
+from domain.types.partitions import IngestionPlan, PartitionReport
+from ports.artifact_store import ArtifactStore
+from ports.bulk_files import BulkFiles, StagingTask
+from ports.clock import Clock
+from ports.job_store import JobStore
+from ports.task_queue import TaskQueue
+
+
+async def _cancelled(record: JobRecord, events: JobEvents) -> Mapping[str, Any]:
+    raise JobCancelled("cancellation requested")  # JobLifecycle sees the flag first; this is a backstop
+
+
+def staging_prefix(ingestion_id: str) -> str:
+    return f"staging/ingestions/{ingestion_id}/"
+
+
+def staging_key(ingestion_id: str, name: str) -> str:
+    return staging_prefix(ingestion_id) + name
+
+
+class PartitionStager:
+    def __init__(self, *, files: BulkFiles, artifacts: ArtifactStore, jobs: JobStore, queue: TaskQueue,
+                 clock: Clock, lifecycle: JobLifecycle) -> None:
+        self._files = files
+        self._artifacts = artifacts
+        self._jobs = jobs
+        self._queue = queue
+        self._clock = clock
+        self._lifecycle = lifecycle
+
+    async def run_partition(self, ingestion_id: str, index: int) -> None:
+        """Stage one partition. TransientError propagates so the queue retries it."""
+        record = await self._jobs.get(ingestion_id)
+        if record.is_terminal:
+            return  # finished, failed or cancelled meanwhile: nothing left to stage
+        if record.cancel_requested:  # end it here: no commit will come once partitions stop staging
+            with contextlib.suppress(InvalidTransition):
+                await self._lifecycle.execute(ingestion_id, _cancelled)
+            return
+        events = self._lifecycle.events(ingestion_id)
+        await self._mark_running(record, events)
+        plan = IngestionPlan.from_dict(record.spec)
+        try:
+            report = await self._stage(ingestion_id, plan, index, events)
+        except (DomainError, PermanentError) as exc:
+            await self.fail(ingestion_id, f"partition {index}: {exc.message}")
+            return
+        if (await self._jobs.get(ingestion_id)).is_terminal:  # a late redelivery: the commit is done already
+            await self._artifacts.delete(staging_key(ingestion_id, f"part-{index}.parquet"))
+            return
+        report_json = json.dumps(report.to_dict()).encode()
+        await self._artifacts.put(staging_key(ingestion_id, f"part-{index}.json"), report_json)
+        await events.progress("staged", 1.0, {"partition": index, "partitions": len(plan.partitions),
+                                              **report.to_dict()})
+        if await self._all_staged(ingestion_id, len(plan.partitions)):
+            await self._queue.enqueue(COMMIT_TASK, {"ingestion_id": ingestion_id},
+                                      job_id=commit_task_id(ingestion_id), queue=COMMIT_QUEUE)
+
+    async def fail(self, ingestion_id: str, message: str) -> None:
+        """Fail the ingestion unless it has already ended (another partition may have failed it first)."""
+        with contextlib.suppress(InvalidTransition):
+            await self._lifecycle.fail(ingestion_id, message)
+
+    async def _stage(self, ingestion_id: str, plan: IngestionPlan, index: int, events: JobEvents) -> PartitionReport:
+        partition = plan.partitions[index]
+        task = StagingTask(partition, plan.columns, plan.column_types, plan.spec.cleaning,
+                           self._artifacts.uri(staging_key(ingestion_id, f"part-{index}.parquet")),
+                           self._artifacts.uri(staging_key(ingestion_id, f"rejects-{index}.csv")))
+        started = self._clock.now()
+
+        async def progress(fraction: float, counters: Mapping[str, Any]) -> None:
+            elapsed = (self._clock.now() - started).total_seconds()
+            eta = round(elapsed * (1 - fraction) / fraction, 1) if fraction > 0 else None
+            await events.progress("partition", fraction, {"partition": index, "partitions": len(plan.partitions),
+                                                          "eta_s": eta, **counters})
+
+        return await self._files.stage(task, progress)
+
+    async def _mark_running(self, record: JobRecord, events: JobEvents) -> None:
+        if record.state is not JobState.QUEUED:
+            return
+        try:
+            await self._jobs.transition(record.id, JobState.RUNNING, frozenset({JobState.QUEUED}),
+                                        {"started_at": self._clock.now()})
+        except InvalidTransition:
+            return  # another partition got there first
+        await events.emit(EventType.STARTED, {"phase": "partitions"})
+
+    async def _all_staged(self, ingestion_id: str, count: int) -> bool:
+        reports = [k for k in await self._artifacts.list(staging_prefix(ingestion_id)) if k.endswith(".json")]
+        return len(reports) >= count
+

@@ -1,0 +1,114 @@
+"""Ingestion value types: what to load (IngestionSpec), how it is split (Partition), what happened (reports)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from domain.types.errors import InvalidSpec
+from domain.types.identifiers import sql_identifier
+
+MAX_PARTITIONS = 256
+COLUMN_TYPES = frozenset({"string", "int64", "float64", "bool", "timestamp", "date"})
+
+
+class SourceFormat(StrEnum):
+    AUTO = "auto"
+    CSV = "csv"
+    PARQUET = "parquet"
+
+
+class WriteMode(StrEnum):
+    APPEND = "append"
+    REPLACE = "replace"
+    UPSERT = "upsert"
+
+
+class Dedupe(StrEnum):
+    NONE = "none"
+    EXACT = "exact"  # identical rows
+    KEYS = "keys"  # one row per key
+
+
+class Dispatch(StrEnum):
+    QUEUE = "queue"  # partitions go on the arq `ingestion` queue
+    EXTERNAL = "external"  # partitions are run by `mlplane ingest-task` (Cloud Run Jobs)
+
+
+@dataclass(frozen=True)
+class Cleaning:
+    dedupe: Dedupe = Dedupe.NONE
+    drop_nulls: tuple[str, ...] = ()  # rows with a null in any of these columns are dropped
+    schema: Mapping[str, str] = field(default_factory=dict)  # column -> one of COLUMN_TYPES; else inferred
+
+
+@dataclass(frozen=True)
+class IngestionSpec:
+    sources: tuple[str, ...]
+    table: str
+    format: SourceFormat = SourceFormat.AUTO
+    mode: WriteMode = WriteMode.APPEND
+    keys: tuple[str, ...] = ()
+    cleaning: Cleaning = field(default_factory=Cleaning)
+    partitions: int | None = None  # None: auto
+    max_reject_ratio: float = 0.05
+    dispatch: Dispatch = Dispatch.QUEUE
+
+    def __post_init__(self) -> None:
+        _validate(self)
+
+    @property
+    def named_columns(self) -> tuple[str, ...]:
+        """Every column the spec names, which the source must have."""
+        return tuple(dict.fromkeys((*self.keys, *self.cleaning.drop_nulls, *self.cleaning.schema)))
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = plain(asdict(self))
+        return out
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> IngestionSpec:
+        c = raw.get("cleaning") or {}
+        cleaning = Cleaning(Dedupe(c.get("dedupe", "none")), tuple(c.get("drop_nulls", ())), dict(c.get("schema", {})))
+        return cls(tuple(raw["sources"]), raw["table"], SourceFormat(raw.get("format", "auto")),
+                   WriteMode(raw.get("mode", "append")), tuple(raw.get("keys", ())), cleaning,
+                   raw.get("partitions"), float(raw.get("max_reject_ratio", 0.05)),
+                   Dispatch(raw.get("dispatch", "queue")))
+
+
+def _validate(spec: IngestionSpec) -> None:
+    if not spec.sources:
+        raise InvalidSpec("give at least one source (a path, a glob or a URI)", {"field": "sources"})
+    sql_identifier(spec.table, "table")
+    for column in spec.named_columns:
+        sql_identifier(column, "column")
+    if spec.mode is WriteMode.UPSERT and not spec.keys:
+        raise InvalidSpec("mode 'upsert' needs key columns ('keys')", {"field": "keys"})
+    if spec.cleaning.dedupe is Dedupe.KEYS and not spec.keys:
+        raise InvalidSpec("dedupe 'keys' needs key columns ('keys')", {"field": "keys"})
+    bad_types = {c: t for c, t in spec.cleaning.schema.items() if t not in COLUMN_TYPES}
+    if bad_types:
+        raise InvalidSpec(f"unknown column type(s) {bad_types}; use one of {sorted(COLUMN_TYPES)}",
+                          {"field": "cleaning.schema"})
+    if spec.partitions is not None and not 1 <= spec.partitions <= MAX_PARTITIONS:
+        raise InvalidSpec(f"partitions must be 'auto' or 1..{MAX_PARTITIONS}", {"field": "partitions"})
+    if not 0.0 <= spec.max_reject_ratio <= 1.0:
+        raise InvalidSpec("max_reject_ratio must be between 0 and 1", {"field": "max_reject_ratio"})
+
+
+def plain(value: Any) -> Any:
+    """Enums to their values, tuples to lists: JSON-ready."""
+    if isinstance(value, StrEnum):
+        return value.value
+    if isinstance(value, Mapping):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    return value
+
+
+# Spec column types as Arrow type aliases (pyarrow.type_for_alias), the form plans carry.
+ARROW_ALIASES: Mapping[str, str] = {"string": "string", "int64": "int64", "float64": "double", "bool": "bool",
+                                    "timestamp": "timestamp[us]", "date": "date32"}

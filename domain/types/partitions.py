@@ -1,0 +1,144 @@
+"""How an ingestion is split and what each part reported: files, partitions, plans, reports, loads."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from domain.types.ingestion import Dedupe, IngestionSpec, SourceFormat, WriteMode, plain
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """One input file as the planner sees it."""
+
+    uri: str
+    format: SourceFormat
+    size: int
+    columns: tuple[str, ...]
+    types: Mapping[str, str] = field(default_factory=dict)  # column -> Arrow type alias, where known
+    row_groups: tuple[int, ...] = ()  # Parquet: rows per row group
+
+
+@dataclass(frozen=True)
+class CsvLayout:
+    """Where a CSV file may be cut: byte offsets at line starts, and the line number there."""
+
+    cuts: tuple[int, ...]  # offsets of data-line starts, the first is just past the header
+    lines: tuple[int, ...]  # 1-based physical line number at each cut
+    quoted_newlines: bool  # a quoted field spans lines: byte ranges are unsafe
+
+
+@dataclass(frozen=True)
+class Piece:
+    """A slice of one file: a CSV byte range [start, end) or a set of Parquet row groups."""
+
+    uri: str
+    format: SourceFormat
+    start: int = 0
+    end: int = -1  # -1: to the end of the file
+    first_line: int = 2  # CSV: physical line number of the first row in the range
+    row_groups: tuple[int, ...] = ()  # Parquet: indices; empty = all
+    bytes: int = 0
+
+
+@dataclass(frozen=True)
+class Partition:
+    index: int
+    pieces: tuple[Piece, ...]
+
+    @property
+    def bytes(self) -> int:
+        return sum(p.bytes for p in self.pieces)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = plain(asdict(self))
+        return out
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> Partition:
+        pieces = tuple(Piece(**{**p, "format": SourceFormat(p["format"]), "row_groups": tuple(p["row_groups"])})
+                       for p in raw["pieces"])
+        return cls(int(raw["index"]), pieces)
+
+
+@dataclass(frozen=True)
+class PartitionReport:
+    index: int
+    rows_read: int
+    rows_rejected: int
+    null_rows_dropped: int
+    rows_written: int
+    bytes_read: int
+    staged_uri: str
+    rejects_uri: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> PartitionReport:
+        return cls(**raw)
+
+
+@dataclass(frozen=True)
+class IngestionReport:
+    table: str
+    mode: WriteMode
+    partitions: Sequence[PartitionReport]
+    rows_loaded: int = 0
+
+    @property
+    def rows_read(self) -> int:
+        return sum(p.rows_read for p in self.partitions)
+
+    @property
+    def rows_rejected(self) -> int:
+        return sum(p.rows_rejected for p in self.partitions)
+
+    @property
+    def reject_ratio(self) -> float:
+        return self.rows_rejected / self.rows_read if self.rows_read else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        staged = sum(p.rows_written for p in self.partitions)
+        return {"table": self.table, "mode": self.mode.value, "rows_read": self.rows_read,
+                "rows_rejected": self.rows_rejected, "reject_ratio": round(self.reject_ratio, 6),
+                "null_rows_dropped": sum(p.null_rows_dropped for p in self.partitions),
+                "rows_staged": staged, "duplicates_dropped": max(staged - self.rows_loaded, 0),
+                "rows_loaded": self.rows_loaded,
+                "rejects_files": [p.rejects_uri for p in self.partitions if p.rejects_uri],
+                "partitions": [p.to_dict() for p in self.partitions]}
+
+
+@dataclass(frozen=True)
+class LoadRequest:
+    """Staged Parquet files to load into `table` in one statement, at most once per `load_id`."""
+
+    table: str
+    uris: tuple[str, ...]
+    mode: WriteMode
+    dedupe: Dedupe
+    keys: tuple[str, ...]
+    load_id: str
+
+
+@dataclass(frozen=True)
+class IngestionPlan:
+    """What every partition task needs, stored in the job record so any process can run a partition."""
+
+    spec: IngestionSpec
+    columns: tuple[str, ...]
+    column_types: Mapping[str, str]  # column -> Arrow type alias
+    partitions: tuple[Partition, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.spec.to_dict(), "plan": {"columns": list(self.columns), "column_types": dict(self.column_types),
+                                                "partitions": [p.to_dict() for p in self.partitions]}}
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> IngestionPlan:
+        plan = raw["plan"]
+        return cls(IngestionSpec.from_dict(raw), tuple(plan["columns"]), dict(plan["column_types"]),
+                   tuple(Partition.from_dict(p) for p in plan["partitions"]))

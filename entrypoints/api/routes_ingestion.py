@@ -1,0 +1,34 @@
+"""Bulk ingestion: submit (202 at once), then the final report; progress streams on the job's events."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from prometheus_client import Counter
+
+from entrypoints.api.errors import parse_body
+from entrypoints.api.keys import CONTAINER
+from entrypoints.api.schemas_ingestion import IngestionIn
+
+SUBMITTED = Counter("mlplane_ingestions_submitted_total", "Ingestions accepted")
+routes = web.RouteTableDef()
+
+
+@routes.post("/v1/ingestions")
+async def submit(request: web.Request) -> web.Response:
+    spec = (await parse_body(request, IngestionIn)).to_domain()
+    record = await request.app[CONTAINER].ingestion().submit(spec)
+    SUBMITTED.inc()
+    # The events of an ingestion are those of its job: the same WebSocket endpoints serve both.
+    events_url = f"/v1/training-jobs/{record.id}/events"
+    scheme = "wss" if request.scheme == "https" else "ws"
+    body = {"ingestion_id": record.id, "job_id": record.id, "status": record.state.value,
+            "partitions": len(record.spec["plan"]["partitions"]), "events_url": events_url,
+            "ws_url": f"{scheme}://{request.host}{events_url}"}
+    return web.json_response(body, status=202, headers={"Location": f"/v1/ingestions/{record.id}"})
+
+
+@routes.get("/v1/ingestions/{ingestion_id}")
+async def get_ingestion(request: web.Request) -> web.Response:
+    """The job record; `result` holds the final report once the state is `completed`."""
+    record = await request.app[CONTAINER].ingestion().get(request.match_info["ingestion_id"])
+    return web.json_response(record.to_dict())

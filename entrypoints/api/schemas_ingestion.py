@@ -1,0 +1,43 @@
+"""The `POST /v1/ingestions` body: validated at the edge, then turned into a domain IngestionSpec."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from domain.types.ingestion import COLUMN_TYPES, MAX_PARTITIONS, Cleaning, Dedupe, Dispatch, IngestionSpec
+from domain.types.ingestion import SourceFormat as Format
+from domain.types.ingestion import WriteMode as Mode
+
+_IDENT = r"^[A-Za-z_][A-Za-z0-9_]{0,127}$"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CleaningIn(_Strict):
+    dedupe: Literal["none", "exact", "keys"] = Field(default="none", description="drop duplicate rows (or keys)")
+    drop_nulls: list[str] = Field(default_factory=list, max_length=1000, description="drop rows with a null here")
+    schema_: dict[str, str] = Field(default_factory=dict, alias="schema",
+                                    description=f"column -> type ({', '.join(sorted(COLUMN_TYPES))}); else inferred")
+
+
+class IngestionIn(_Strict):
+    sources: list[str] = Field(min_length=1, max_length=10_000, description="paths, globs or URIs")
+    table: str = Field(pattern=_IDENT, description="target warehouse table")
+    format: Literal["auto", "csv", "parquet"] = "auto"
+    mode: Literal["append", "replace", "upsert"] = "append"
+    keys: list[str] = Field(default_factory=list, max_length=64, description="key columns (upsert, dedupe keys)")
+    cleaning: CleaningIn = Field(default_factory=CleaningIn)
+    partitions: Literal["auto"] | int = Field(default="auto", description=f"'auto' or 1..{MAX_PARTITIONS}")
+    max_reject_ratio: float = Field(default=0.05, ge=0.0, le=1.0)
+    dispatch: Literal["queue", "external"] = Field(
+        default="queue", description="'external': partitions run as Cloud Run Job tasks (mlplane ingest-task)")
+
+    def to_domain(self) -> IngestionSpec:
+        cleaning = Cleaning(Dedupe(self.cleaning.dedupe), tuple(self.cleaning.drop_nulls), dict(self.cleaning.schema_))
+        partitions = None if self.partitions == "auto" else int(self.partitions)
+        return IngestionSpec(tuple(self.sources), self.table, Format(self.format), Mode(self.mode), tuple(self.keys),
+                             cleaning, partitions, self.max_reject_ratio, Dispatch(self.dispatch))
