@@ -39,7 +39,21 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--follow", action="store_true", help="show live progress until the job ends")
     _client_args(train)
     _ingest_args(sub)
+    _inference_args(sub)
     return parser
+
+
+def _inference_args(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    inference = sub.add_parser("inference", help="run the consumers of one pipeline alone (scale-out)")
+    inference.add_argument("pipeline", nargs="+", help="pipeline name(s)")
+    _server_args(inference)
+    stream = sub.add_parser("stream", help="stream tools")
+    stream_sub = stream.add_subparsers(dest="stream_command", required=True)
+    replay = stream_sub.add_parser("replay", help="replay a CSV/Parquet file into a stream over the API")
+    replay.add_argument("file", type=Path)
+    replay.add_argument("--rate", type=float, default=1000.0, help="events per second (0: as fast as possible)")
+    replay.add_argument("--stream", help="stream name (default: the file's name without extension)")
+    _client_args(replay)
 
 
 def _ingest_args(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -68,6 +82,8 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "stream":
+        return _stream(args)
     if args.command == "train":
         from entrypoints.client import train_command
 
@@ -97,10 +113,28 @@ def main(argv: list[str] | None = None) -> int:
 
         return ingest_task_command(args, settings)
     if args.command == "up":
-        return main_sync(settings, serve_api=True, queues=QUEUES, in_daemon=True)
+        return main_sync(settings, serve_api=True, queues=QUEUES, in_daemon=True, pipelines=None)
     if args.command == "api":
         return main_sync(settings, serve_api=True, queues=(), in_daemon=False)
+    if args.command == "inference":
+        return _inference(args, settings)
     return main_sync(settings, serve_api=False, queues=args.queue or QUEUES, in_daemon=False)
+
+
+def _stream(args: argparse.Namespace) -> int:
+    from entrypoints.client_stream import stream_command
+
+    return stream_command(args)
+
+
+def _inference(args: argparse.Namespace, settings: Settings) -> int:
+    from entrypoints.daemon import main_sync
+
+    if not settings.redis_url:
+        print("mlplane: 'mlplane inference' joins a running deployment: set MLPLANE_REDIS_URL to its Redis "
+              "(a private embedded server would see no events)", file=sys.stderr)
+        return 2
+    return main_sync(settings, serve_api=False, queues=(), in_daemon=False, pipelines=args.pipeline)
 
 
 if __name__ == "__main__":

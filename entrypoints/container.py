@@ -20,25 +20,40 @@ from adapters.duckdb.warehouse import DuckDBWarehouse
 from adapters.filesystem.artifact_store import FilesystemArtifactStore
 from adapters.gcs.artifact_store import GcsArtifactStore
 from adapters.keras.backend import KerasModelBackend
+from adapters.onnx.model_server import OnnxModelServer
 from adapters.pyarrow_files.bulk_files import PyArrowBulkFiles
 from adapters.pyarrow_files.locations import GcsConfig
 from adapters.redis.event_log import RedisEventLog
 from adapters.redis.job_store import RedisJobStore
+from adapters.redis_streams.actions import RedisActionLedger, RedisPublishExecutor
+from adapters.redis_streams.dead_letters import RedisDeadLetters
+from adapters.redis_streams.entity_state import RedisEntityStateStore
+from adapters.redis_streams.event_source import RedisEventSource
+from adapters.redis_streams.pipeline_store import RedisPipelineStore
+from adapters.redis_streams.producer import RedisStreamProducer
+from adapters.redis_streams.signals import RedisSignalSink
+from adapters.redis_streams.windows import RedisWindowStore
 from adapters.secrets.gcp import SecretManagerProvider
 from adapters.secrets.providers import ChainedSecretProvider, DirectorySecretProvider, EnvSecretProvider
 from adapters.sklearn.backend import SklearnModelBackend
 from adapters.system.clock import RandomIds, SystemClock
+from adapters.webhook.executor import WebhookExecutor
+from domain.services.actions import WarehouseRecordExecutor
 from domain.services.aliases import AliasService
+from domain.services.dead_letter_replay import DeadLetterService
+from domain.services.inference import InferenceService
 from domain.services.ingestion import IngestionService
 from domain.services.ingestion_commit import IngestionCommitter
 from domain.services.ingestion_run import PartitionStager
 from domain.services.job_lifecycle import JobLifecycle
 from domain.services.model_backends import RoutingModelBackend
+from domain.services.pipelines import PipelineService
 from domain.services.registry import ModelRegistry
 from domain.services.retention import RetentionService
 from domain.services.retrain_jobs import RetrainJobs
 from domain.services.retraining import RetrainRunner
 from domain.services.schedules import ScheduleService
+from domain.services.serving import ModelWatcher
 from domain.services.trainer import Trainer
 from domain.services.training import TrainingService
 from domain.services.training_run import TrainingRunner
@@ -153,3 +168,27 @@ class Container(containers.DeclarativeContainer):
         lifecycle=lifecycle)
     ingestion_committer = providers.Singleton(
         IngestionCommitter, artifacts=artifacts, warehouse=warehouse, lifecycle=lifecycle)
+
+    # Streaming inference: consumer-group sources, windows, signals, DLQ and pipelines in Redis;
+    # ONNX Runtime serving (native predict when a version has no model.onnx); action executors.
+    # Factories take the per-pipeline parts (config, stream, group, consumer) at call time.
+    pipeline_store = providers.Singleton(RedisPipelineStore, redis, namespace)
+    stream_producer = providers.Singleton(RedisStreamProducer, redis, namespace)
+    signal_sink = providers.Singleton(RedisSignalSink, redis, namespace)
+    dead_letters = providers.Singleton(RedisDeadLetters, redis, namespace)
+    pipelines = providers.Singleton(
+        PipelineService, pipeline_store, registry, aliases, signal_sink, stream_producer, dead_letters)
+    dead_letter_service = providers.Singleton(DeadLetterService, dead_letters, stream_producer, queue)
+    event_source = providers.Factory(RedisEventSource, redis, namespace)
+    model_watcher = providers.Factory(
+        ModelWatcher, registry=registry, aliases=aliases, server=providers.Singleton(OnnxModelServer),
+        backend=backend, events=events, clock=clock)
+    inference_service = providers.Factory(
+        InferenceService, windows=providers.Singleton(RedisWindowStore, redis, namespace),
+        states=providers.Singleton(RedisEntityStateStore, redis, namespace), signals=signal_sink,
+        dead_letters=dead_letters, queue=queue, clock=clock,
+        claim_idle_ms=providers.Callable(lambda s: s.inference_claim_idle_ms, settings))
+    action_ledger = providers.Singleton(RedisActionLedger, redis, namespace)
+    webhooks = providers.Singleton(WebhookExecutor, secrets)
+    publisher = providers.Singleton(RedisPublishExecutor, redis, namespace)
+    record_executor = providers.Singleton(WarehouseRecordExecutor, warehouse)  # opened only when used

@@ -12,12 +12,15 @@ import logging
 import signal
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from aiohttp import web
 
 from domain.types.secrets import Secret
 from entrypoints.api.app import create_app
 from entrypoints.container import Container
+from entrypoints.demo_pipeline import ensure_demo_pipeline
+from entrypoints.inference_runner import PipelineRunner
 from entrypoints.runtime import StartupError, build_container, open_runtime
 from entrypoints.seed import seed_demo_data
 from entrypoints.settings import Settings
@@ -26,7 +29,9 @@ from entrypoints.workers import build_worker, check_queue_allowed
 log = logging.getLogger(__name__)
 
 
-async def run_process(settings: Settings, *, serve_api: bool, queues: Sequence[str], in_daemon: bool) -> None:
+async def run_process(settings: Settings, *, serve_api: bool, queues: Sequence[str], in_daemon: bool,
+                      pipelines: Sequence[str] | None = ()) -> None:
+    """`pipelines`: consumers to run here; None runs every configured pipeline (`mlplane up`)."""
     for queue in queues:
         check_queue_allowed(queue, settings.profile, in_daemon)
     if serve_api and not in_daemon and settings.profile == "local":
@@ -41,18 +46,38 @@ async def run_process(settings: Settings, *, serve_api: bool, queues: Sequence[s
         workers = [build_worker(container, q) for q in queues]
         for worker in workers:
             await worker.start()
+        consumers = PipelineRunner(container, pipelines) if pipelines != () else None
+        if consumers is not None:
+            await consumers.start()
+        demo = _demo_pipeline(container, settings, in_daemon and serve_api)
         runner = await _start_api(container, settings, token) if serve_api else None
         if not serve_api:
-            print(f"mlplane worker ready: queues {', '.join(queues)} (profile {settings.profile}, "
-                  f"env {settings.env})", flush=True)
+            what = f"queues {', '.join(queues)}" if queues else f"pipelines {', '.join(pipelines or ['all'])}"
+            print(f"mlplane worker ready: {what} (profile {settings.profile}, env {settings.env})", flush=True)
         await stop.wait()
-        log.info("shutting down: intake stopped, waiting up to %.0fs for running work", settings.shutdown_grace_s)
-        if runner is not None:
-            for site in list(runner.sites):
-                await site.stop()  # stop accepting connections; open WebSockets keep streaming
-        await asyncio.gather(*(w.stop(settings.shutdown_grace_s) for w in workers))
-        if runner is not None:
-            await runner.cleanup()
+        if demo is not None:
+            demo.cancel()
+        await _shut_down(settings, runner, consumers, workers)
+
+
+def _demo_pipeline(container: Container, settings: Settings, in_daemon: bool) -> asyncio.Task[None] | None:
+    """`mlplane up` trains and wires the demo pipeline in the background on first start."""
+    if not (in_daemon and settings.seed_demo):
+        return None
+    return asyncio.create_task(ensure_demo_pipeline(container), name="demo-pipeline")
+
+
+async def _shut_down(settings: Settings, runner: web.AppRunner | None, consumers: PipelineRunner | None,
+                     workers: Sequence[Any]) -> None:
+    log.info("shutting down: intake stopped, waiting up to %.0fs for running work", settings.shutdown_grace_s)
+    if runner is not None:
+        for site in list(runner.sites):
+            await site.stop()  # stop accepting connections; open WebSockets keep streaming
+    if consumers is not None:
+        await consumers.stop(settings.shutdown_grace_s)
+    await asyncio.gather(*(w.stop(settings.shutdown_grace_s) for w in workers))
+    if runner is not None:
+        await runner.cleanup()
 
 
 async def _api_token(container: Container, settings: Settings) -> Secret | None:
@@ -105,9 +130,11 @@ def _stop_event() -> asyncio.Event:
     return stop
 
 
-def main_sync(settings: Settings, *, serve_api: bool, queues: Sequence[str], in_daemon: bool) -> int:
+def main_sync(settings: Settings, *, serve_api: bool, queues: Sequence[str], in_daemon: bool,
+              pipelines: Sequence[str] | None = ()) -> int:
     try:
-        asyncio.run(run_process(settings, serve_api=serve_api, queues=queues, in_daemon=in_daemon))
+        asyncio.run(run_process(settings, serve_api=serve_api, queues=queues, in_daemon=in_daemon,
+                                pipelines=pipelines))
     except (StartupError, RuntimeError) as exc:
         print(f"mlplane: {exc}", file=sys.stderr)
         return 2

@@ -48,6 +48,13 @@ class Settings(BaseSettings):
     retention_keep_days: float = Field(default=30.0, ge=0)
     retention_alias_days: float = Field(default=30.0, ge=0)
     orphan_grace_hours: float = Field(default=24.0, ge=0)
+    # streaming inference and actions
+    inference_claim_idle_ms: int = Field(default=10_000, ge=10, description="redelivery bound for a dead consumer")
+    inference_trim_every_s: float = Field(default=30.0, gt=0)
+    actions_timeout_s: int = Field(default=30, ge=1, description="short, so a killed action is redelivered fast")
+    actions_max_tries: int = Field(default=6, ge=1, le=50)
+    actions_backoff_base_s: float = Field(default=1.0, gt=0)
+    actions_concurrency: int = Field(default=32, ge=1, le=1000)
     # emulated / gcp profiles
     gcp_project: str = Field(default="test", pattern=r"^[a-z][a-z0-9-]{1,61}[a-z0-9]$")
     gcs_bucket: str = Field(default="mlplane", pattern=r"^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$")

@@ -12,12 +12,14 @@ from typing import Any
 import structlog
 
 from adapters.arq.worker import ArqWorker, CronTask, QueueSettings, TaskHandler
+from domain.services.inference import ACTIONS_QUEUE
 from domain.services.ingestion import COMMIT_QUEUE, COMMIT_TASK, INGESTION_QUEUE, STAGE_TASK
 from domain.services.retrain_jobs import RETRAIN_TASK
 from domain.services.training import TRAIN_TASK, TRAINING_QUEUE
+from entrypoints.action_worker import action_handlers, action_queue_settings
 from entrypoints.container import Container
 
-QUEUES = (TRAINING_QUEUE, INGESTION_QUEUE)
+QUEUES = (TRAINING_QUEUE, INGESTION_QUEUE, ACTIONS_QUEUE)
 # Queues whose tasks open the warehouse; with DuckDB only the daemon's process may do that.
 # Ingestion commits ride on the training queue for that reason; its partitions never open it.
 WAREHOUSE_QUEUES = frozenset({TRAINING_QUEUE, COMMIT_QUEUE})
@@ -43,6 +45,9 @@ def build_worker(container: Container, queue: str) -> ArqWorker:
     worker_id = f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
     # Only this queue's handlers are built: training ones open the warehouse, which an ingestion
     # worker in the 'local' profile must never do (the daemon holds the DuckDB file).
+    if queue == ACTIONS_QUEUE:
+        return ArqWorker(container.redis_url(), settings.namespace, action_queue_settings(container),
+                         action_handlers(container), worker_id)
     handlers = _stage_handlers(container) if queue == INGESTION_QUEUE else _handlers(container)[queue]
     crons = _cron_tasks(container) if queue == TRAINING_QUEUE else []
     return ArqWorker(container.redis_url(), settings.namespace, _queue_settings(container, queue),

@@ -142,6 +142,8 @@ class ArqWorker:
                     await handler.give_up(payload, f"gave up after {attempt} attempts: {exc.message}")
                     return
                 delay = backoff_seconds(attempt, base=settings.backoff_base_s)
+                # A receiver's Retry-After (429/503) is a floor: retrying sooner would only be refused again.
+                delay = max(delay, float(exc.details.get("retry_after_s") or 0.0))
                 log.warning("task %s attempt %s failed transiently, retry in %.1fs: %s", job_id, attempt, delay, exc)
                 raise Retry(defer=delay) from exc
             # On cancellation (shutdown) the lease entry is kept on purpose: see stop().

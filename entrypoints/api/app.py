@@ -9,7 +9,9 @@ from aiohttp import WSCloseCode, web
 from domain.types.secrets import Secret
 from entrypoints.api import (
     routes_catalog,
+    routes_dlq,
     routes_ingestion,
+    routes_pipelines,
     routes_registry,
     routes_retrain,
     routes_system,
@@ -30,7 +32,7 @@ def create_app(container: Container, api_token: Secret | None) -> web.Applicatio
     app[API_TOKEN] = api_token
     app[SOCKETS] = weakref.WeakSet()
     for table in (routes_system.routes, routes_catalog.routes, routes_training.routes, routes_registry.routes,
-                  routes_retrain.routes, routes_ingestion.routes):
+                  routes_retrain.routes, routes_ingestion.routes, routes_pipelines.routes, routes_dlq.routes):
         app.add_routes(table)
     app.on_shutdown.append(_close_sockets)
     return app

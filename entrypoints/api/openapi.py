@@ -31,6 +31,14 @@ _OPERATIONS: list[tuple[str, str, str, Any]] = [
     ("post", "/v1/ingestions", "Submit a partitioned ingestion; answers 202 at once", IngestionIn),
     ("get", "/v1/ingestions/{ingestion_id}", "Ingestion record; its result is the final report", None),
     ("get", "/v1/events", "WebSocket: any topics (?topics=job:ID,model:NAME)", None),
+    ("put", "/v1/pipelines/{name}", "Save a pipeline (422 when its features do not match the model)", None),
+    ("get", "/v1/pipelines/{name}", "A pipeline's configuration and live stats", None),
+    ("get", "/v1/pipelines", "Pipelines with live stats", None),
+    ("post", "/v1/streams/{name}/events", "Append {\"events\": [...]} to a stream; answers 202 with ids", None),
+    ("get", "/v1/dlq", "Dead letters (?pipeline=&kind=event|action&limit=)", None),
+    ("post", "/v1/dlq/replay", "Replay every matching dead letter (?pipeline=&kind=)", None),
+    ("post", "/v1/dlq/{letter_id}/replay", "Replay one dead letter with its idempotency key", None),
+    ("delete", "/v1/dlq/{letter_id}", "Purge one dead letter", None),
 ]
 
 

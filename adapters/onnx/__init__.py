@@ -1,0 +1,1 @@
+"""ONNX Runtime serving: predicts from a version's verified model.onnx without the training framework."""

@@ -1,0 +1,1 @@
+"""Redis adapters for streaming inference: consumer groups, windows, signals, dead letters, pipelines."""

@@ -1,0 +1,87 @@
+"""RedisDeadLetters: items in a hash, ordered by time in sorted sets (all, per pipeline).
+
+Parking is one Lua call keyed by (kind, key), so a poison event redelivered to two consumers,
+or an action given up twice, is one dead letter, not two.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from redis.asyncio import Redis
+
+from adapters.redis_streams.keys import Keys, text, transient_errors
+from domain.types.errors import NotFound
+from domain.types.streams import DeadLetter
+
+# KEYS: items, by_key, index, pipeline index, counter. ARGV: kind:key, item JSON without id, at.
+_PARK = """
+local id = redis.call('HGET', KEYS[2], ARGV[1])
+if not id then
+  id = 'dl-' .. redis.call('INCR', KEYS[5])
+  redis.call('HSET', KEYS[2], ARGV[1], id)
+end
+-- Spliced, not cjson re-encoded: cjson would round floats in the payload to 14 digits.
+redis.call('HSET', KEYS[1], id, '{"id":"' .. id .. '",' .. string.sub(ARGV[2], 2))
+redis.call('ZADD', KEYS[3], ARGV[3], id)
+redis.call('ZADD', KEYS[4], ARGV[3], id)
+return id
+"""
+
+
+class LetterNotFound(NotFound):
+    code = "dead_letter_not_found"
+
+
+class RedisDeadLetters:
+    def __init__(self, redis: Redis, namespace: str) -> None:
+        self._redis, self._k = redis, Keys(namespace)
+        self._park = redis.register_script(_PARK)
+
+    async def park(self, kind: str, pipeline: str, key: str, cause: str, attempts: int,
+                   payload: Mapping[str, Any]) -> DeadLetter:
+        at = time.time()
+        item = {"kind": kind, "pipeline": pipeline, "key": key, "cause": cause[:2000], "attempts": attempts,
+                "payload": dict(payload), "at": at}
+        keys = [self._k.dlq("items"), self._k.dlq("by_key"), self._k.dlq("index"), self._k.dlq(f"p:{pipeline}"),
+                self._k.dlq("counter")]
+        with transient_errors("dead letter park"):
+            letter_id = text(await self._park(keys=keys, args=[f"{kind}:{key}", json.dumps(item, default=str), at]))
+        return DeadLetter.from_dict({**item, "id": letter_id})
+
+    async def list(
+        self, pipeline: str | None = None, kind: str | None = None, limit: int = 100
+    ) -> Sequence[DeadLetter]:
+        index = self._k.dlq(f"p:{pipeline}" if pipeline else "index")
+        with transient_errors("dead letter list"):
+            ids = await self._redis.zrange(index, 0, -1)
+            raw = await self._redis.hmget(self._k.dlq("items"), ids) if ids else []  # type: ignore[misc]
+        letters = [DeadLetter.from_dict(json.loads(r)) for r in raw if r is not None]
+        return [d for d in letters if kind is None or d.kind == kind][:limit]
+
+    async def get(self, letter_id: str) -> DeadLetter:
+        with transient_errors("dead letter get"):
+            raw = await self._redis.hget(self._k.dlq("items"), letter_id)  # type: ignore[misc]
+        if raw is None:
+            raise LetterNotFound(f"no dead letter {letter_id!r}", {"id": letter_id})
+        return DeadLetter.from_dict(json.loads(raw))
+
+    async def remove(self, letter_id: str) -> None:
+        try:
+            letter = await self.get(letter_id)
+        except LetterNotFound:
+            return
+        with transient_errors("dead letter remove"):
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.hdel(self._k.dlq("items"), letter_id)
+                pipe.hdel(self._k.dlq("by_key"), f"{letter.kind}:{letter.key}")
+                pipe.zrem(self._k.dlq("index"), letter_id)
+                pipe.zrem(self._k.dlq(f"p:{letter.pipeline}"), letter_id)
+                await pipe.execute()
+
+    async def count(self, pipeline: str) -> int:
+        with transient_errors("dead letter count"):
+            return int(await self._redis.zcard(self._k.dlq(f"p:{pipeline}")))

@@ -1,0 +1,35 @@
+"""RedisStreamProducer: XADD events as field `data` (pipelined), and a consumer group's backlog."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from redis.asyncio import Redis
+from redis.exceptions import ResponseError
+
+from adapters.redis_streams.keys import Keys, text, transient_errors
+
+
+class RedisStreamProducer:
+    def __init__(self, redis: Redis, namespace: str) -> None:
+        self._redis, self._keys = redis, Keys(namespace)
+
+    async def append(self, stream: str, events: Sequence[str]) -> list[str]:
+        key = self._keys.stream(stream)
+        with transient_errors("stream append"):
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for event in events:
+                    pipe.xadd(key, {"data": event})
+                ids = await pipe.execute()
+        return [text(i) for i in ids]
+
+    async def backlog(self, stream: str, group: str) -> dict[str, int]:
+        with transient_errors("stream backlog"):
+            try:
+                groups = await self._redis.xinfo_groups(self._keys.stream(stream))
+            except ResponseError:  # no such stream yet
+                return {"lag": 0, "pending": 0}
+        for info in groups:
+            if text(info["name"]) == group:
+                return {"lag": int(info.get("lag") or 0), "pending": int(info["pending"])}
+        return {"lag": 0, "pending": 0}

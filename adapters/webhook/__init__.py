@@ -1,0 +1,1 @@
+"""Webhook action: HTTP POST of a signal, signed with HMAC-SHA256."""

@@ -1,0 +1,69 @@
+"""WebhookExecutor: POST the signal as JSON, signed, with a timeout; classify failures for retries.
+
+Headers: `X-Mlplane-Signature: sha256=<hex HMAC of the exact body bytes>` (when the action names
+a secret), `Idempotency-Key: <pipeline>:<event id>:<action>` so receivers can dedupe a delivery
+repeated after a crash. Connection errors, timeouts, 5xx and 429 are transient (429/503 honour
+Retry-After in seconds); other 4xx are permanent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import aiohttp
+
+from domain.types.errors import PermanentError, TransientError
+from domain.types.rules import ActionSpec
+from ports.secrets import SecretProvider
+
+SIGNATURE_HEADER = "X-Mlplane-Signature"
+
+
+def sign(secret: str, body: bytes) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+class WebhookExecutor:
+    def __init__(self, secrets: SecretProvider, default_timeout_s: float = 5.0) -> None:
+        self._secrets, self._timeout = secrets, default_timeout_s
+        self._session: aiohttp.ClientSession | None = None
+
+    async def execute(self, action: ActionSpec, key: str, body: Mapping[str, Any]) -> None:
+        data = json.dumps({**body, "idempotency_key": key}, sort_keys=True, default=str).encode()
+        headers = {"Content-Type": "application/json", "Idempotency-Key": key}
+        if secret_name := action.params.get("secret"):
+            secret = await self._secrets.get(str(secret_name))
+            if secret is None:
+                raise PermanentError(f"webhook secret {secret_name!r} is not configured", {"secret": secret_name})
+            headers[SIGNATURE_HEADER] = sign(secret.reveal(), data)
+        timeout = aiohttp.ClientTimeout(total=float(action.params.get("timeout_s", self._timeout)))
+        try:
+            async with self._client().post(action.params["url"], data=data, headers=headers, timeout=timeout) as reply:
+                await reply.read()
+                _check(reply.status, reply.headers.get("Retry-After"))
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise TransientError(f"webhook unreachable: {type(exc).__name__}: {exc}") from exc
+
+    def _client(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession()
+        return self._session
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+
+def _check(status: int, retry_after: str | None) -> None:
+    if status < 300:
+        return
+    if status == 429 or status >= 500:
+        details = {"status": status}
+        if retry_after and retry_after.strip().isdigit():
+            details["retry_after_s"] = int(retry_after)
+        raise TransientError(f"webhook answered {status}", details)
+    raise PermanentError(f"webhook answered {status} (not retried)", {"status": status})

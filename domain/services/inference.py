@@ -1,0 +1,145 @@
+"""InferenceService: one pipeline's consumer loop — micro-batch, window, featurize, predict, signal, act, ack.
+
+Order per batch (what makes a crash anywhere safe): dead-letter what can never work, update the
+windows (idempotent by event id), predict, write the signals, enqueue the actions (idempotent by
+key), remember rule state, and only then ack. A consumer killed before the ack leaves its entries
+pending; another consumer claims them after `claim_idle_ms` and redoes the same steps, which
+produce the same signal (deduped by event id downstream) and the same action keys.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+
+from domain.services import features, rules
+from domain.services.serving import ModelWatcher, NoServableModel
+from domain.types.errors import TransientError
+from domain.types.pipelines import PipelineConfig
+from domain.types.streams import MalformedEvent, ParsedEvent, Signal, StreamEntry, parse_event
+from ports.clock import Clock
+from ports.dead_letters import DeadLetters
+from ports.entity_state import EntityStateStore
+from ports.event_source import EventSource
+from ports.signal_sink import SignalSink
+from ports.task_queue import TaskQueue
+from ports.window_store import WindowStore
+
+ACTIONS_QUEUE = "actions"
+ACTION_TASK = "run_action"
+log = logging.getLogger(__name__)
+
+
+def action_key(pipeline: str, event_id: str, action: str) -> str:
+    return f"{pipeline}:{event_id}:{action}"
+
+
+class InferenceService:
+    def __init__(self, config: PipelineConfig, *, source: EventSource, windows: WindowStore,
+                 states: EntityStateStore, signals: SignalSink, dead_letters: DeadLetters, queue: TaskQueue,
+                 watcher: ModelWatcher, clock: Clock, claim_idle_ms: int = 30_000) -> None:
+        self.config = config
+        self._source, self._windows, self._states, self._signals = source, windows, states, signals
+        self._dlq, self._queue, self._watcher, self._clock = dead_letters, queue, watcher, clock
+        self._claim_idle_ms = claim_idle_ms
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Serve until `stop` is set; transient failures pause and retry (nothing is acked meanwhile)."""
+        claim_every = max(0.05, self._claim_idle_ms / 4000)
+        next_claim = 0.0
+        while not stop.is_set():
+            try:
+                if (now := self._clock.now().timestamp()) >= next_claim:
+                    next_claim = now + claim_every
+                    await self.process(await self.source_claim())
+                await self.process(await self.collect())
+            except TransientError as exc:
+                level = logging.INFO if isinstance(exc, NoServableModel) else logging.WARNING
+                log.log(level, "pipeline %s paused: %s", self.config.name, exc.message)
+                await self._clock.sleep(0.5)
+            except Exception:  # a bad batch must not kill the consumer: it stays pending, then DLQ after K tries
+                log.exception("pipeline %s: batch failed; its events will be redelivered", self.config.name)
+                await self._clock.sleep(0.5)
+
+    async def warm_up(self) -> int:
+        """Load the model the alias points to before taking traffic; returns its version."""
+        return (await self._watcher.current()).version
+
+    async def trim_stream(self) -> int:
+        """Drop acked history from the input stream (never an entry some group still has pending)."""
+        return await self._source.trim()
+
+    async def source_claim(self) -> list[StreamEntry]:
+        """Entries other consumers left pending longer than the idle timeout (they died or stalled)."""
+        return list(await self._source.claim_stale(self._claim_idle_ms, self.config.batch_size))
+
+    async def collect(self) -> list[StreamEntry]:
+        """Up to batch_size entries, waiting at most max_wait_ms after the first one arrives."""
+        size, wait_ms = self.config.batch_size, self.config.max_wait_ms
+        batch = list(await self._source.read(size, wait_ms))
+        if not batch:
+            return batch
+        deadline = self._clock.now().timestamp() + wait_ms / 1000
+        # Short sleeps and non-blocking reads rather than one blocking read for the rest of the
+        # window: the server's blocking timeout overshoots by several milliseconds.
+        while len(batch) < size and self._clock.now().timestamp() < deadline:
+            more = await self._source.read(size - len(batch), 0)
+            if more:
+                batch.extend(more)
+            else:
+                await self._clock.sleep(0.001)
+        return batch
+
+    async def process(self, entries: Sequence[StreamEntry]) -> int:
+        """Handle one batch end to end; returns how many events produced a signal."""
+        if not entries:
+            return 0
+        parsed = await self._triage(entries)
+        if parsed:
+            await self._infer(parsed)
+        await self._source.ack([e.id for e in entries])  # the rejected ones were parked in _triage
+        return len(parsed)
+
+    async def _triage(self, entries: Sequence[StreamEntry]) -> list[ParsedEvent]:
+        """The events worth processing; the others go to the dead-letter queue with the reason."""
+        parsed = []
+        for entry in entries:
+            try:
+                if entry.deliveries > self.config.max_deliveries:
+                    raise MalformedEvent(f"delivered {entry.deliveries} times (limit {self.config.max_deliveries})")
+                parsed.append(parse_event(entry, self.config.entity_key, self.config.fields))
+            except MalformedEvent as exc:
+                await self._dlq.park("event", self.config.name, f"{self.config.name}:{entry.id}", str(exc),
+                                     entry.deliveries, {"stream": self.config.stream, "id": entry.id, "raw": entry.raw})
+        return parsed
+
+    async def _infer(self, events: list[ParsedEvent]) -> None:
+        served = await self._watcher.current()
+        window = self.config.window
+        windows = await self._windows.append(self.config.name, events, window.events, window.seconds)
+        matrix = features.compute(windows, self.config.fields, served.specs)
+        predictions = await served.predictor.predict(matrix)
+        now = self._clock.now().timestamp()
+        names = [s.name for s in served.specs]
+        signals = [Signal(e.id, e.entity, served.version, p.score, p.label, dict(zip(names, row.tolist(), strict=True)),
+                          max(0.0, now * 1000 - int(e.id.split("-")[0])))
+                   for e, p, row in zip(events, predictions, matrix, strict=True)]
+        await self._signals.write(self.config.name, signals)
+        await self._act(signals, now)
+        await self._signals.record_batch(self.config.name, len(signals), [s.latency_ms for s in signals],
+                                         served.version)
+
+    async def _act(self, signals: list[Signal], now: float) -> None:
+        if not self.config.rules:
+            return
+        entities = list(dict.fromkeys(s.entity for s in signals))
+        previous = await self._states.get_many(self.config.name, entities)
+        triggered, states = rules.evaluate_batch(self.config.rules, signals, previous, now)
+        specs = {a.name: a for a in self.config.actions}
+        for signal, name in triggered:
+            key = action_key(self.config.name, signal.event_id, name)
+            payload = {"pipeline": self.config.name, "key": key, "action": specs[name].to_dict(),
+                       "body": {"pipeline": self.config.name, "action": name, **signal.to_dict()}}
+            await self._queue.enqueue(ACTION_TASK, payload, job_id=key, queue=ACTIONS_QUEUE)
+        await self._states.put_many(self.config.name, {e: states[e] for e in entities})

@@ -1,0 +1,70 @@
+"""PipelineService: save (validated against the served model), list with live stats, and ingest events."""
+
+from __future__ import annotations
+
+import builtins
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from domain.services.aliases import AliasService
+from domain.services.registry import ModelRegistry
+from domain.types.errors import InvalidSpec, NotFound
+from domain.types.pipelines import PipelineConfig, stream_name
+from ports.dead_letters import DeadLetters
+from ports.pipeline_store import PipelineStore
+from ports.signal_sink import SignalSink
+from ports.stream_producer import StreamProducer
+
+MAX_EVENTS_PER_REQUEST = 10_000
+
+
+def group_name(pipeline: str) -> str:
+    """One consumer group per pipeline: two pipelines over one stream each see every event."""
+    return f"pipeline:{pipeline}"
+
+
+class PipelineService:
+    def __init__(self, store: PipelineStore, registry: ModelRegistry, aliases: AliasService, signals: SignalSink,
+                 producer: StreamProducer, dead_letters: DeadLetters) -> None:
+        self._store, self._registry, self._aliases = store, registry, aliases
+        self._signals, self._producer, self._dlq = signals, producer, dead_letters
+
+    async def save(self, config: PipelineConfig) -> PipelineConfig:
+        """Refused (InvalidSpec) unless the alias serves a version whose features match."""
+        try:
+            version = await self._aliases.current(config.model, config.alias)
+        except NotFound:
+            version = None
+        if version is None:
+            raise InvalidSpec(f"model {config.model!r} has no version under alias {config.alias!r} to check "
+                              "the pipeline's features against", {"field": "model"})
+        manifest = await self._registry.get_version(config.model, version)
+        config.check_model_features(list(manifest.spec.get("source", {}).get("features", [])), version)
+        await self._store.put(config)
+        return config
+
+    async def get(self, name: str) -> dict[str, Any]:
+        config = await self._store.get(name)
+        return {**config.to_dict(), "stats": await self.stats(config)}
+
+    async def list(self) -> builtins.list[dict[str, Any]]:
+        return [{**c.to_dict(), "stats": await self.stats(c)} for c in await self._store.list()]
+
+    async def configs(self) -> Sequence[PipelineConfig]:
+        return await self._store.list()
+
+    async def stats(self, config: PipelineConfig) -> dict[str, Any]:
+        live = dict(await self._signals.stats(config.name))
+        backlog = await self._producer.backlog(config.stream, group_name(config.name))
+        return {**live, **backlog, "dlq": await self._dlq.count(config.name)}
+
+    async def ingest(self, stream: str, events: Sequence[Any]) -> builtins.list[str]:
+        """Append flat JSON objects to `stream`; the whole request is refused if one is not an object."""
+        stream_name(stream)
+        if not 0 < len(events) <= MAX_EVENTS_PER_REQUEST:
+            raise InvalidSpec(f"send 1..{MAX_EVENTS_PER_REQUEST} events per request", {"field": "events"})
+        bad = [i for i, e in enumerate(events) if not isinstance(e, Mapping)]
+        if bad:
+            raise InvalidSpec("every event must be a JSON object", {"field": "events", "indexes": bad[:20]})
+        return await self._producer.append(stream, [json.dumps(e, separators=(",", ":")) for e in events])

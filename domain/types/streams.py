@@ -1,0 +1,119 @@
+"""Values that flow through streaming inference: source entries, parsed events, signals, dead letters."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+class MalformedEvent(ValueError):
+    """A source entry that can never be processed; the message is the reason kept in the DLQ."""
+
+
+@dataclass(frozen=True)
+class StreamEntry:
+    """One entry as read from a consumer group; `deliveries` counts this delivery too."""
+
+    id: str
+    raw: str  # the `data` field: the event's JSON text, as the producer wrote it
+    deliveries: int = 1
+
+
+@dataclass(frozen=True)
+class ParsedEvent:
+    id: str
+    entity: str
+    ts: float  # seconds since the epoch; the stream id's time when the event has no `ts`
+    values: tuple[float, ...]  # one per pipeline field, in PipelineConfig.fields order
+
+
+def parse_event(entry: StreamEntry, entity_key: str, fields: tuple[str, ...]) -> ParsedEvent:
+    """The event's entity, time and numeric fields, or MalformedEvent saying what is wrong."""
+    try:
+        body = json.loads(entry.raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise MalformedEvent(f"bad JSON: {exc}") from None
+    if not isinstance(body, dict):
+        raise MalformedEvent("an event must be a JSON object")
+    entity = body.get(entity_key)
+    if not isinstance(entity, str | int) or isinstance(entity, bool) or entity == "":
+        raise MalformedEvent(f"missing or invalid entity key {entity_key!r}")
+    values = tuple(_number(body, name) for name in fields)
+    return ParsedEvent(entry.id, str(entity), _timestamp(body.get("ts"), entry.id), values)
+
+
+def _number(body: Mapping[str, Any], name: str) -> float:
+    value = body.get(name)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise MalformedEvent(f"field {name!r} must be a finite number, got {value!r}")
+    return float(value)
+
+
+def _timestamp(ts: Any, entry_id: str) -> float:
+    if ts is None:
+        return int(entry_id.split("-")[0]) / 1000.0
+    if isinstance(ts, int | float) and not isinstance(ts, bool):
+        return float(ts)
+    try:
+        return datetime.fromisoformat(str(ts).replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        raise MalformedEvent(f"'ts' must be RFC 3339 or epoch seconds, got {ts!r}") from None
+
+
+@dataclass(frozen=True)
+class Prediction:
+    score: float  # positive-class probability (binary), top probability (multiclass), or the value
+    label: Any  # class label, or the value for regression
+
+
+@dataclass(frozen=True)
+class Signal:
+    event_id: str
+    entity: str
+    model_version: int
+    score: float
+    label: Any
+    features: Mapping[str, float]
+    latency_ms: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"event_id": self.event_id, "entity": self.entity, "model_version": self.model_version,
+                "score": self.score, "label": self.label, "features": dict(self.features),
+                "latency_ms": round(self.latency_ms, 3)}
+
+
+@dataclass(frozen=True)
+class EntityState:
+    """What rules remember per entity: the previous signal and when each rule last fired."""
+
+    score: float | None = None
+    label: Any = None
+    fired_at: Mapping[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """`kind` is `event` (the raw source entry) or `action` (an action payload); `key` is the
+    idempotency key of an action, or `{pipeline}:{event id}` of an event."""
+
+    id: str
+    kind: str
+    pipeline: str
+    key: str
+    cause: str
+    attempts: int
+    payload: Mapping[str, Any]
+    at: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "kind": self.kind, "pipeline": self.pipeline, "key": self.key, "cause": self.cause,
+                "attempts": self.attempts, "payload": dict(self.payload), "at": self.at}
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> DeadLetter:
+        return cls(str(raw["id"]), str(raw["kind"]), str(raw["pipeline"]), str(raw["key"]), str(raw["cause"]),
+                   int(raw["attempts"]), dict(raw["payload"]), float(raw["at"]))

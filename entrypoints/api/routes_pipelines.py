@@ -1,0 +1,58 @@
+"""Streaming inference: pipeline configs with live stats, and event intake into streams."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aiohttp import web
+from prometheus_client import Counter
+
+from domain.types.errors import InvalidSpec
+from domain.types.pipelines import PipelineConfig
+from entrypoints.api.keys import CONTAINER
+
+ACCEPTED = Counter("mlplane_stream_events_accepted_total", "Events accepted into streams", ["stream"])
+routes = web.RouteTableDef()
+
+
+async def _json(request: web.Request) -> Any:
+    if request.content_type != "application/json":
+        raise web.HTTPUnsupportedMediaType(text="send the body as application/json")
+    try:
+        return json.loads(await request.read())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InvalidSpec(f"malformed JSON body: {exc}") from exc
+
+
+@routes.put("/v1/pipelines/{name}")
+async def put_pipeline(request: web.Request) -> web.Response:
+    """Validated against the model the alias serves: mismatched features are a 422."""
+    body = await _json(request)
+    if not isinstance(body, dict):
+        raise InvalidSpec("the pipeline must be a JSON object")
+    config = PipelineConfig.from_dict({**body, "name": request.match_info["name"]})
+    saved = await request.app[CONTAINER].pipelines().save(config)
+    return web.json_response(saved.to_dict())
+
+
+@routes.get("/v1/pipelines/{name}")
+async def get_pipeline(request: web.Request) -> web.Response:
+    return web.json_response(await request.app[CONTAINER].pipelines().get(request.match_info["name"]))
+
+
+@routes.get("/v1/pipelines")
+async def list_pipelines(request: web.Request) -> web.Response:
+    return web.json_response({"pipelines": await request.app[CONTAINER].pipelines().list()})
+
+
+@routes.post("/v1/streams/{name}/events")
+async def post_events(request: web.Request) -> web.Response:
+    stream = request.match_info["name"]
+    body = await _json(request)
+    events = body.get("events") if isinstance(body, dict) else None
+    if not isinstance(events, list):
+        raise InvalidSpec('send {"events": [{...}, ...]}', {"field": "events"})
+    ids = await request.app[CONTAINER].pipelines().ingest(stream, events)
+    ACCEPTED.labels(stream).inc(len(ids))
+    return web.json_response({"accepted": len(ids), "ids": ids}, status=202)

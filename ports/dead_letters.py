@@ -1,0 +1,28 @@
+"""DeadLetters port: items that failed for good, kept with their cause until replayed or purged."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
+
+from domain.types.streams import DeadLetter
+
+
+class DeadLetters(Protocol):
+    """`park` is idempotent by (kind, key): parking the same key again replaces the entry (a
+    redelivered poison event is dead-lettered once). `get` raises NotFound for unknown ids;
+    `remove` of an unknown id is a no-op.
+    """
+
+    async def park(self, kind: str, pipeline: str, key: str, cause: str, attempts: int,
+                   payload: Mapping[str, Any]) -> DeadLetter: ...
+
+    async def list(
+        self, pipeline: str | None = None, kind: str | None = None, limit: int = 100
+    ) -> Sequence[DeadLetter]: ...
+
+    async def get(self, letter_id: str) -> DeadLetter: ...
+
+    async def remove(self, letter_id: str) -> None: ...
+
+    async def count(self, pipeline: str) -> int: ...

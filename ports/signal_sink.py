@@ -1,0 +1,24 @@
+"""SignalSink port: where predictions go (`signals:{pipeline}` stream) and pipeline live stats."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
+
+from domain.types.streams import Signal
+
+
+class SignalSink(Protocol):
+    """`write` appends one signal per event, in order (a redelivered event may write a second
+    signal with the same event id: readers dedupe by `event_id`). `record_batch` adds a batch's
+    counters to the pipeline's stats, which any process can read with `stats`.
+    """
+
+    async def write(self, pipeline: str, signals: Sequence[Signal]) -> None: ...
+
+    async def record_batch(self, pipeline: str, size: int, latencies_ms: Sequence[float], model_version: int) -> None:
+        ...
+
+    async def stats(self, pipeline: str) -> Mapping[str, Any]:
+        """events_processed, events_per_s, batch_size_avg, p50_ms, p99_ms, model_version."""
+        ...

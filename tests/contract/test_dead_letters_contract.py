@@ -1,0 +1,49 @@
+"""DeadLetters contract: park (idempotent by kind and key), list, get, remove, count (memory and Redis)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from adapters.redis_streams.dead_letters import RedisDeadLetters
+from domain.types.errors import NotFound
+from tests.fakes.inference import InMemoryDeadLetters
+
+pytestmark = pytest.mark.contract
+
+
+@pytest.fixture(params=["memory", "redis"])
+def dlq(request: pytest.FixtureRequest) -> Any:
+    if request.param == "memory":
+        return InMemoryDeadLetters()
+    return RedisDeadLetters(request.getfixturevalue("redis_client"), request.getfixturevalue("namespace"))
+
+
+async def test_parked_items_keep_cause_attempts_and_payload(dlq: Any) -> None:
+    payload = {"body": {"score": 0.123456789012345}}
+    letter = await dlq.park("action", "p1", "p1:1-0:hook", "webhook answered 400", 3, payload)
+    fetched = await dlq.get(letter.id)
+    assert (fetched.kind, fetched.pipeline, fetched.key, fetched.cause, fetched.attempts) == (
+        "action", "p1", "p1:1-0:hook", "webhook answered 400", 3)
+    assert fetched.payload == {"body": {"score": 0.123456789012345}}
+
+
+async def test_parking_the_same_key_twice_keeps_one_letter(dlq: Any) -> None:
+    first = await dlq.park("event", "p1", "p1:1-0", "bad JSON", 1, {"raw": "{"})
+    second = await dlq.park("event", "p1", "p1:1-0", "bad JSON", 2, {"raw": "{"})
+    assert first.id == second.id
+    assert [d.attempts for d in await dlq.list("p1")] == [2]
+
+
+async def test_list_filters_by_pipeline_and_kind_and_remove_forgets(dlq: Any) -> None:
+    a = await dlq.park("event", "p1", "k1", "c", 1, {})
+    await dlq.park("action", "p1", "k2", "c", 1, {})
+    await dlq.park("event", "p2", "k3", "c", 1, {})
+    assert [d.key for d in await dlq.list("p1", "event")] == ["k1"]
+    assert await dlq.count("p1") == 2
+    await dlq.remove(a.id)
+    await dlq.remove(a.id)  # idempotent
+    assert await dlq.count("p1") == 1
+    with pytest.raises(NotFound):
+        await dlq.get(a.id)

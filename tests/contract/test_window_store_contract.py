@@ -1,0 +1,67 @@
+"""WindowStore contract: per-entity windows by count and age, idempotent by event id (memory and Redis)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from adapters.redis_streams.windows import RedisWindowStore
+from domain.types.streams import ParsedEvent
+from tests.fakes.inference import InMemoryWindowStore
+
+pytestmark = pytest.mark.contract
+
+
+@pytest.fixture(params=["memory", "redis"])
+def store(request: pytest.FixtureRequest) -> Any:
+    if request.param == "memory":
+        return InMemoryWindowStore()
+    return RedisWindowStore(request.getfixturevalue("redis_client"), request.getfixturevalue("namespace"))
+
+
+def event(n: int, entity: str = "a", ts: float | None = None) -> ParsedEvent:
+    return ParsedEvent(f"{1000 + n}-0", entity, float(n) if ts is None else ts, (float(n), float(-n)))
+
+
+def values(window: Any) -> list[float]:
+    return [row[1][0] for row in window]
+
+
+async def test_each_event_sees_its_entity_window_as_of_itself(store: Any) -> None:
+    windows = await store.append("p", [event(1), event(2, "b"), event(3), event(4)], 2, None)
+    assert [values(w) for w in windows] == [[1.0], [2.0], [1.0, 3.0], [3.0, 4.0]]
+    assert list(windows[3][1][1]) == [4.0, -4.0] and windows[3][1][0] == 4.0
+
+
+async def test_the_time_bound_keeps_only_recent_events(store: Any) -> None:
+    windows = await store.append("p", [event(1, ts=0.0), event(2, ts=5.0), event(3, ts=12.0)], 100, 10.0)
+    assert [values(w) for w in windows] == [[1.0], [1.0, 2.0], [2.0, 3.0]]
+
+
+async def test_a_redelivered_event_is_not_added_twice_and_sees_the_same_window(store: Any) -> None:
+    first = await store.append("p", [event(1), event(2), event(3)], 5, None)
+    again = await store.append("p", [event(2), event(3)], 5, None)
+    assert [values(w) for w in again] == [values(first[1]), values(first[2])]
+    later = await store.append("p", [event(4)], 5, None)
+    assert values(later[0]) == [1.0, 2.0, 3.0, 4.0]
+
+
+async def test_pipelines_do_not_share_windows(store: Any) -> None:
+    await store.append("p", [event(1)], 5, None)
+    [window] = await store.append("q", [event(2)], 5, None)
+    assert values(window) == [2.0]
+    await store.clear("p")
+    [window] = await store.append("p", [event(3)], 5, None)
+    assert values(window) == [3.0]
+
+
+async def test_two_consumers_serving_one_entity_in_turn_see_one_window(
+        store: Any, request: pytest.FixtureRequest) -> None:
+    if isinstance(store, InMemoryWindowStore):
+        pytest.skip("one in-memory store has no second process to disagree with")
+    other = RedisWindowStore(request.getfixturevalue("redis_client"), request.getfixturevalue("namespace"))
+    await store.append("p", [event(1), event(2)], 5, None)
+    [second] = await other.append("p", [event(3)], 5, None)  # the first store's cache is now stale
+    [third] = await store.append("p", [event(4)], 5, None)
+    assert values(second) == [1.0, 2.0, 3.0] and values(third) == [1.0, 2.0, 3.0, 4.0]

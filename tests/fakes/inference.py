@@ -1,0 +1,157 @@
+"""In-memory fakes of the streaming-inference ports (windows, state, signals, DLQ, pipelines, serving)."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from domain.types.errors import NotFound
+from domain.types.models import Manifest
+from domain.types.pipelines import PipelineConfig
+from domain.types.rules import ActionSpec
+from domain.types.streams import DeadLetter, EntityState, ParsedEvent, Prediction, Signal
+from ports.window_store import Window
+
+
+class InMemoryWindowStore:
+    def __init__(self) -> None:
+        self.rows: dict[tuple[str, str], list[tuple[str, float, list[float]]]] = {}
+
+    async def append(self, pipeline: str, events: Sequence[ParsedEvent], max_events: int,
+                     max_age_s: float | None) -> list[Window]:
+        out: list[Window] = []
+        for e in events:
+            rows = self.rows.setdefault((pipeline, e.entity), [])
+            key = tuple(map(int, e.id.split("-")))
+            if not rows or tuple(map(int, rows[-1][0].split("-"))) < key:
+                rows.append((e.id, e.ts, list(e.values)))
+                del rows[:-max_events]
+                while max_age_s is not None and len(rows) > 1 and rows[0][1] < e.ts - max_age_s:
+                    rows.pop(0)
+            upto = [r for r in rows if tuple(map(int, r[0].split("-"))) <= key][-max_events:]
+            if max_age_s is not None:
+                upto = [r for r in upto if r[1] >= e.ts - max_age_s] or upto[-1:]
+            out.append([(ts, values) for _, ts, values in upto])
+        return out
+
+    async def clear(self, pipeline: str) -> None:
+        self.rows = {k: v for k, v in self.rows.items() if k[0] != pipeline}
+
+
+class InMemoryEntityStateStore:
+    def __init__(self) -> None:
+        self.states: dict[tuple[str, str], EntityState] = {}
+
+    async def get_many(self, pipeline: str, entities: Sequence[str]) -> dict[str, EntityState]:
+        return {e: self.states.get((pipeline, e), EntityState()) for e in entities}
+
+    async def put_many(self, pipeline: str, states: Mapping[str, EntityState]) -> None:
+        self.states.update({(pipeline, e): s for e, s in states.items()})
+
+
+class InMemorySignalSink:
+    def __init__(self) -> None:
+        self.signals: dict[str, list[Signal]] = {}
+        self.batches: list[int] = []
+        self.fail_next = 0  # simulate a crash after predicting, before the ack
+
+    async def write(self, pipeline: str, signals: Sequence[Signal]) -> None:
+        if self.fail_next:
+            self.fail_next -= 1
+            raise RuntimeError("simulated crash while writing signals")
+        self.signals.setdefault(pipeline, []).extend(signals)
+
+    async def record_batch(self, pipeline: str, size: int, latencies_ms: Sequence[float], model_version: int) -> None:
+        self.batches.append(size)
+
+    async def stats(self, pipeline: str) -> Mapping[str, Any]:
+        return {"events_processed": sum(self.batches), "batch_size_avg": float(np.mean(self.batches or [0]))}
+
+
+class InMemoryDeadLetters:
+    def __init__(self) -> None:
+        self.items: dict[str, DeadLetter] = {}
+        self._ids = itertools.count(1)
+
+    async def park(self, kind: str, pipeline: str, key: str, cause: str, attempts: int,
+                   payload: Mapping[str, Any]) -> DeadLetter:
+        existing = next((d.id for d in self.items.values() if (d.kind, d.key) == (kind, key)), None)
+        letter_id = existing or f"dl-{next(self._ids)}"
+        letter = DeadLetter(letter_id, kind, pipeline, key, cause, attempts, dict(payload), 0.0)
+        self.items[letter.id] = letter
+        return letter
+
+    async def list(self, pipeline: str | None = None, kind: str | None = None, limit: int = 100) -> list[DeadLetter]:
+        return [d for d in self.items.values() if pipeline in (None, d.pipeline) and kind in (None, d.kind)][:limit]
+
+    async def get(self, letter_id: str) -> DeadLetter:
+        if letter_id not in self.items:
+            raise NotFound(f"no dead letter {letter_id}")
+        return self.items[letter_id]
+
+    async def remove(self, letter_id: str) -> None:
+        self.items.pop(letter_id, None)
+
+    async def count(self, pipeline: str) -> int:
+        return len(await self.list(pipeline))
+
+
+class InMemoryPipelineStore:
+    def __init__(self) -> None:
+        self.configs: dict[str, PipelineConfig] = {}
+
+    async def put(self, config: PipelineConfig) -> None:
+        self.configs[config.name] = config
+
+    async def get(self, name: str) -> PipelineConfig:
+        if name not in self.configs:
+            raise NotFound(f"no pipeline {name}")
+        return self.configs[name]
+
+    async def list(self) -> list[PipelineConfig]:
+        return sorted(self.configs.values(), key=lambda c: c.name)
+
+    async def delete(self, name: str) -> None:
+        self.configs.pop(name, None)
+
+
+class InMemoryActionLedger:
+    def __init__(self) -> None:
+        self.done: set[str] = set()
+
+    async def is_done(self, key: str) -> bool:
+        return key in self.done
+
+    async def mark_done(self, key: str, ttl_s: int) -> None:
+        self.done.add(key)
+
+
+class RecordingExecutor:
+    """Counts side effects per key; `failures` makes the next calls raise the given errors."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+        self.failures: list[Exception] = []
+
+    async def execute(self, action: ActionSpec, key: str, body: Mapping[str, Any]) -> None:
+        if self.failures:
+            raise self.failures.pop(0)
+        self.calls.append(key)
+
+
+class SumPredictor:
+    """score = the first feature; label = score > 0.5. `version` tells signals apart."""
+
+    def __init__(self, version: int) -> None:
+        self.version = version
+
+    async def predict(self, features: np.ndarray) -> list[Prediction]:
+        return [Prediction(float(v), int(v > 0.5)) for v in features[:, 0]]
+
+
+class FakeModelServer:
+    async def load(self, manifest: Manifest, files: Mapping[str, bytes]) -> SumPredictor:
+        return SumPredictor(manifest.version)

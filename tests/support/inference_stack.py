@@ -1,0 +1,103 @@
+"""The real streaming stack for integration tests and benchmarks: Redis adapters, ONNX serving, a
+scikit-learn decision tree (with its verified model.onnx) registered under `production`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import redis.asyncio as aioredis
+from sklearn.tree import DecisionTreeClassifier
+
+from adapters.filesystem.artifact_store import FilesystemArtifactStore
+from adapters.onnx.model_server import OnnxModelServer
+from adapters.redis.event_log import RedisEventLog
+from adapters.redis_streams.dead_letters import RedisDeadLetters
+from adapters.redis_streams.entity_state import RedisEntityStateStore
+from adapters.redis_streams.event_source import RedisEventSource
+from adapters.redis_streams.pipeline_store import RedisPipelineStore
+from adapters.redis_streams.producer import RedisStreamProducer
+from adapters.redis_streams.signals import RedisSignalSink
+from adapters.redis_streams.windows import RedisWindowStore
+from adapters.sklearn.model_files import write_files
+from adapters.system.clock import SystemClock
+from domain.services.aliases import AliasService
+from domain.services.inference import InferenceService
+from domain.services.pipelines import PipelineService, group_name
+from domain.services.registry import ModelRegistry
+from domain.services.serving import ModelWatcher
+from domain.types.pipelines import PipelineConfig
+from tests.fakes.model_backend import MajorityModelBackend
+from tests.fakes.task_queue import InMemoryTaskQueue
+
+FEATURES = ["f0", "f1", "f2"]
+
+
+def tree_files(seed: int = 0, depth: int = 4, flip: bool = False) -> dict[str, bytes]:
+    """A decision tree on f0..f2 (label: f0 + f1 > 0, or its opposite) with a verified model.onnx."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(2000, 3))
+    y = ((x[:, 0] + x[:, 1] > 0) != flip).astype(int)
+    files, _notes = write_files(DecisionTreeClassifier(max_depth=depth, random_state=seed).fit(x, y), x[:200])
+    assert "model.onnx" in files
+    return files
+
+
+@dataclass
+class Stack:
+    redis: aioredis.Redis
+    namespace: str
+    artifacts: FilesystemArtifactStore
+    registry: ModelRegistry
+    aliases: AliasService
+    pipelines: PipelineService
+    producer: RedisStreamProducer
+    signals: RedisSignalSink
+    dead_letters: RedisDeadLetters
+    events: RedisEventLog
+
+    async def publish(self, version: int, features: list[str] | None = None, **tree: Any) -> None:
+        spec = {"task": "classification", "algorithm": "decision_tree",
+                "source": {"table": "t", "features": features or FEATURES, "label": "y"}}
+        await self.registry.publish("tree", version, tree_files(**tree), job_id=f"job{version}",
+                                    algorithm="decision_tree", spec=spec, metrics={}, data={}, library_versions={},
+                                    created_at="2026-01-01T00:00:00Z")
+        await self.aliases.move("tree", "production", version, reason="test", by="test")
+
+    def service(self, config: PipelineConfig, consumer: str, queue: Any = None,
+                claim_idle_ms: int = 1000) -> InferenceService:
+        clock = SystemClock()
+        watcher = ModelWatcher(config, self.registry, self.aliases, OnnxModelServer(), MajorityModelBackend(),
+                               self.events, clock, check_every_s=0.05)
+        source = RedisEventSource(self.redis, self.namespace, config.stream, group_name(config.name), consumer)
+        return InferenceService(config, source=source, windows=RedisWindowStore(self.redis, self.namespace),
+                                states=RedisEntityStateStore(self.redis, self.namespace), signals=self.signals,
+                                dead_letters=self.dead_letters, queue=queue or InMemoryTaskQueue(),
+                                watcher=watcher, clock=clock, claim_idle_ms=claim_idle_ms)
+
+    async def signal_rows(self, pipeline: str) -> list[dict[str, Any]]:
+        import json
+
+        entries = await self.redis.xrange(f"{self.namespace}signals:{pipeline}")
+        return [json.loads(fields[b"data"]) for _id, fields in entries]
+
+
+def build_stack(redis: aioredis.Redis, namespace: str, data_dir: Path) -> Stack:
+    artifacts = FilesystemArtifactStore(data_dir / "artifacts")
+    clock = SystemClock()
+    registry = ModelRegistry(artifacts, clock)
+    aliases = AliasService(artifacts, registry, clock)
+    producer, signals = RedisStreamProducer(redis, namespace), RedisSignalSink(redis, namespace)
+    dead_letters = RedisDeadLetters(redis, namespace)
+    pipelines = PipelineService(RedisPipelineStore(redis, namespace), registry, aliases, signals, producer,
+                                dead_letters)
+    return Stack(redis, namespace, artifacts, registry, aliases, pipelines, producer, signals, dead_letters,
+                 RedisEventLog(redis, namespace))
+
+
+def pipeline(name: str = "p1", **overrides: Any) -> PipelineConfig:
+    raw = {"name": name, "stream": f"{name}-events", "entity_key": "entity_id", "model": "tree",
+           "features": FEATURES, "window": {"events": 5}, "batch_size": 50, "max_wait_ms": 20, **overrides}
+    return PipelineConfig.from_dict(raw)

@@ -1,0 +1,102 @@
+"""Rules as data (thresholds, classes, changes, cooldowns) and the idempotent action runner with its DLQ."""
+
+from __future__ import annotations
+
+import pytest
+
+from domain.services.actions import ActionRunner
+from domain.services.dead_letter_replay import DeadLetterService
+from domain.services.rules import evaluate_batch
+from domain.types.errors import InvalidSpec, PermanentError, TransientError
+from domain.types.rules import RuleSpec
+from domain.types.streams import EntityState, Signal
+from tests.fakes.inference import InMemoryActionLedger, InMemoryDeadLetters, RecordingExecutor
+from tests.fakes.streams import InMemoryStreams
+from tests.fakes.task_queue import InMemoryTaskQueue
+
+pytestmark = pytest.mark.unit
+
+
+def signal(event: str, entity: str, score: float, label: object = 1) -> Signal:
+    return Signal(event, entity, 1, score, label, {"f0": score * 10}, 1.0)
+
+
+def rule(when: list[dict[str, object]], cooldown_s: float = 0.0) -> RuleSpec:
+    return RuleSpec.from_dict({"name": "r", "when": when, "actions": ["a"], "cooldown_s": cooldown_s})
+
+
+def fired(rules: list[RuleSpec], signals: list[Signal], now: float = 100.0,
+          states: dict[str, EntityState] | None = None) -> list[str]:
+    return [s.event_id for s, _ in evaluate_batch(rules, signals, states or {}, now)[0]]
+
+
+def test_threshold_class_and_feature_conditions() -> None:
+    signals = [signal("1", "a", 0.95, "churn"), signal("2", "b", 0.2, "stay"), signal("3", "c", 0.91, "stay")]
+    assert fired([rule([{"on": "score", "op": ">", "value": 0.9}])], signals) == ["1", "3"]
+    assert fired([rule([{"on": "label", "op": "in", "value": ["churn"]}])], signals) == ["1"]
+    both = rule([{"on": "score", "op": ">", "value": 0.9}, {"on": "feature:f0", "op": "<", "value": 9.2}])
+    assert fired([both], signals) == ["3"]
+
+
+def test_change_since_the_previous_signal_of_the_same_entity_within_a_batch() -> None:
+    signals = [signal("1", "a", 0.1, 0), signal("2", "a", 0.8, 1), signal("3", "a", 0.85, 1)]
+    assert fired([rule([{"on": "label_changed", "op": "==", "value": 1.0}])], signals) == ["2"]
+    assert fired([rule([{"on": "score_change", "op": ">=", "value": 0.5}])], signals) == ["2"]
+
+
+def test_cooldown_is_per_entity_and_remembered_across_batches() -> None:
+    high = rule([{"on": "score", "op": ">", "value": 0.5}], cooldown_s=60)
+    signals = [signal("1", "a", 0.9), signal("2", "a", 0.9), signal("3", "b", 0.9)]
+    pairs, states = evaluate_batch([high], signals, {}, 100.0)
+    assert [s.event_id for s, _ in pairs] == ["1", "3"]
+    assert fired([high], [signal("4", "a", 0.9)], 150.0, states) == []
+    assert fired([high], [signal("5", "a", 0.9)], 161.0, states) == ["5"]
+
+
+def test_rules_refuse_operators_that_are_not_data() -> None:
+    with pytest.raises(InvalidSpec):
+        rule([{"on": "score", "op": "__import__", "value": 1}])
+
+
+def action_payload(key: str = "p1:1-0:hook") -> dict[str, object]:
+    return {"pipeline": "p1", "key": key, "action": {"name": "hook", "type": "webhook", "url": "http://x/"},
+            "body": {"event_id": "1-0"}}
+
+
+async def test_an_action_runs_once_per_key_even_when_redelivered() -> None:
+    executor, ledger, dlq = RecordingExecutor(), InMemoryActionLedger(), InMemoryDeadLetters()
+    runner = ActionRunner({"webhook": executor}, ledger, dlq)
+    await runner.run(action_payload())
+    await runner.run(action_payload())
+    assert executor.calls == ["p1:1-0:hook"]
+
+
+async def test_transient_errors_propagate_for_retry_and_permanent_ones_are_dead_lettered() -> None:
+    executor, ledger, dlq = RecordingExecutor(), InMemoryActionLedger(), InMemoryDeadLetters()
+    runner = ActionRunner({"webhook": executor}, ledger, dlq)
+    executor.failures = [TransientError("503"), PermanentError("webhook answered 400")]
+    with pytest.raises(TransientError):
+        await runner.run(action_payload())
+    await runner.run(action_payload())
+    [letter] = await dlq.list("p1", "action")
+    assert letter.cause == "webhook answered 400" and letter.key == "p1:1-0:hook"
+    assert executor.calls == []
+
+
+async def test_replaying_a_dead_letter_reenqueues_the_same_idempotency_key() -> None:
+    dlq, queue = InMemoryDeadLetters(), InMemoryTaskQueue()
+    letter = await dlq.park("action", "p1", "p1:1-0:hook", "400", 1, action_payload())
+    replayed = await DeadLetterService(dlq, InMemoryStreams(), queue).replay(letter.id)
+    assert replayed.id == letter.id and await dlq.list() == []
+    [task] = queue.tasks
+    assert task.payload["key"] == "p1:1-0:hook" and task.queue == "actions"
+    executor = RecordingExecutor()
+    await ActionRunner({"webhook": executor}, InMemoryActionLedger(), dlq).run(task.payload)
+    assert executor.calls == ["p1:1-0:hook"]
+
+
+async def test_replaying_a_dead_lettered_event_appends_it_to_its_stream_again() -> None:
+    dlq, streams = InMemoryDeadLetters(), InMemoryStreams()
+    letter = await dlq.park("event", "p1", "p1:1-0", "bad JSON", 1, {"stream": "events", "id": "1-0", "raw": "{"})
+    await DeadLetterService(dlq, streams, InMemoryTaskQueue()).replay(letter.id)
+    assert [raw for _, raw in streams.entries["events"]] == ["{"]
