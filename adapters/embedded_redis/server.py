@@ -105,6 +105,9 @@ class EmbeddedRedisServer:
             str(binary), *self._arguments(),
             stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.DEVNULL, preexec_fn=preexec,
+            # Its own session: Ctrl-C in a terminal signals the whole foreground process group,
+            # and Redis must outlive the daemon's graceful shutdown, which stops it last.
+            start_new_session=True,
         )  # fmt: skip
         return self._process
 
