@@ -36,14 +36,23 @@ def train_command(args: argparse.Namespace) -> int:
     return 2
 
 
+def client_session(token: str | None) -> aiohttp.ClientSession:
+    return aiohttp.ClientSession(headers={"Authorization": f"Bearer {token}"} if token else {})
+
+
+async def submit(session: aiohttp.ClientSession, url: str, body: Any) -> dict[str, Any]:
+    """POST a job-creating request; anything but 202 becomes a ClientError with the server's message."""
+    async with session.post(url, json=body) as response:
+        answer = await response.json(content_type=None)
+        if response.status != 202:
+            error = answer.get("error", {}) if isinstance(answer, dict) else {}
+            raise ClientError(f"rejected ({response.status}): {error.get('message', answer)}")
+    return dict(answer)
+
+
 async def _train(url: str, token: str | None, spec: Any, follow: bool) -> int:
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    async with aiohttp.ClientSession(headers=headers) as session:
-        async with session.post(f"{url}/v1/training-jobs", json=spec) as response:
-            body = await response.json(content_type=None)
-            if response.status != 202:
-                error = body.get("error", {}) if isinstance(body, dict) else {}
-                raise ClientError(f"rejected ({response.status}): {error.get('message', body)}")
+    async with client_session(token) as session:
+        body = await submit(session, f"{url}/v1/training-jobs", spec)
         console.print(f"job [bold]{body['job_id']}[/] queued")
         print(body["job_id"], flush=True)
         if not follow:

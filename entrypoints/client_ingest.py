@@ -11,7 +11,7 @@ from typing import Any
 import aiohttp
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
-from entrypoints.client import ClientError, console
+from entrypoints.client import ClientError, client_session, console, submit
 
 TERMINAL = ("completed", "failed", "cancelled")
 
@@ -39,13 +39,8 @@ def request_body(args: argparse.Namespace) -> dict[str, Any]:
 
 
 async def _ingest(url: str, token: str | None, body: dict[str, Any], follow: bool) -> int:
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    async with aiohttp.ClientSession(headers=headers) as session:
-        async with session.post(f"{url}/v1/ingestions", json=body) as response:
-            answer = await response.json(content_type=None)
-            if response.status != 202:
-                error = answer.get("error", {}) if isinstance(answer, dict) else {}
-                raise ClientError(f"rejected ({response.status}): {error.get('message', answer)}")
+    async with client_session(token) as session:
+        answer = await submit(session, f"{url}/v1/ingestions", body)
         console.print(f"ingestion [bold]{answer['ingestion_id']}[/] queued: {answer['partitions']} partition(s)")
         print(answer["ingestion_id"], flush=True)
         return await _follow(session, url, answer["events_url"]) if follow else 0

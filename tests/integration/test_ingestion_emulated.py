@@ -10,17 +10,15 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-import redis.asyncio as aioredis
 from google.api_core.client_options import ClientOptions
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import storage
 
 from domain.types.ingestion import Cleaning, Dedupe, IngestionSpec, WriteMode
 from entrypoints.container import Container
-from entrypoints.runtime import build_container, open_runtime
 from entrypoints.settings import Settings
-from entrypoints.workers import build_worker
 from tests.support.emulator_fixtures import Emulators
+from tests.support.runtime import running_container
 
 pytestmark = pytest.mark.integration
 
@@ -31,19 +29,8 @@ async def container(tmp_path: Path, redis_url: str, emulators: Emulators) -> Asy
     settings = Settings(profile="emulated", data_dir=tmp_path, redis_url=redis_url, env=env, seed_demo=False,
                         ingestion_processes=0, gcs_emulator_url=emulators.gcs_url,
                         bigquery_emulator_url=emulators.bigquery_url)
-    container = build_container(settings)
-    async with open_runtime(container):
-        workers = [build_worker(container, q) for q in ("training", "ingestion")]
-        for worker in workers:
-            await worker.start()
+    async with running_container(settings) as container:
         yield container
-        for worker in workers:
-            await worker.stop(grace_s=2)
-    client = aioredis.Redis.from_url(redis_url)
-    keys = [k async for k in client.scan_iter(match=f"{settings.namespace}*")]
-    if keys:
-        await client.delete(*keys)
-    await client.aclose()
 
 
 def upload(emulators: Emulators, tmp_path: Path, prefix: str) -> str:

@@ -11,14 +11,12 @@ from urllib.parse import urlparse
 
 import pyarrow as pa
 import pytest
-import redis.asyncio as aioredis
 
 from domain.types.events import Event
 from domain.types.ingestion import Cleaning, Dedupe, Dispatch, IngestionSpec, WriteMode
 from entrypoints.container import Container
-from entrypoints.runtime import build_container, open_runtime
 from entrypoints.settings import Settings
-from entrypoints.workers import build_worker
+from tests.support.runtime import running_container
 
 pytestmark = pytest.mark.integration
 HEADER = "id,name,score\n"
@@ -29,19 +27,8 @@ async def container(tmp_path: Path, redis_url: str) -> AsyncIterator[Container]:
     env = f"t{uuid.uuid4().hex[:8]}"
     settings = Settings(data_dir=tmp_path / "data", redis_url=redis_url, env=env, ingestion_processes=0,
                         seed_demo=False)
-    container = build_container(settings)
-    async with open_runtime(container):
-        workers = [build_worker(container, q) for q in ("training", "ingestion")]
-        for worker in workers:
-            await worker.start()
+    async with running_container(settings) as container:
         yield container
-        for worker in workers:
-            await worker.stop(grace_s=2)
-    client = aioredis.Redis.from_url(redis_url)
-    keys = [k async for k in client.scan_iter(match=f"{settings.namespace}*")]
-    if keys:
-        await client.delete(*keys)
-    await client.aclose()
 
 
 async def finished(container: Container, job_id: str) -> list[Event]:
