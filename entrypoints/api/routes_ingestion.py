@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 from prometheus_client import Counter
 
+from entrypoints.api.accepted import accepted
 from entrypoints.api.errors import parse_body
 from entrypoints.api.keys import CONTAINER
 from entrypoints.api.schemas_ingestion import IngestionIn
@@ -18,13 +19,8 @@ async def submit(request: web.Request) -> web.Response:
     spec = (await parse_body(request, IngestionIn)).to_domain()
     record = await request.app[CONTAINER].ingestion().submit(spec)
     SUBMITTED.inc()
-    # The events of an ingestion are those of its job: the same WebSocket endpoints serve both.
-    events_url = f"/v1/training-jobs/{record.id}/events"
-    scheme = "wss" if request.scheme == "https" else "ws"
-    body = {"ingestion_id": record.id, "job_id": record.id, "status": record.state.value,
-            "partitions": len(record.spec["plan"]["partitions"]), "events_url": events_url,
-            "ws_url": f"{scheme}://{request.host}{events_url}"}
-    return web.json_response(body, status=202, headers={"Location": f"/v1/ingestions/{record.id}"})
+    return accepted(request, record, f"/v1/ingestions/{record.id}", ingestion_id=record.id,
+                    partitions=len(record.spec["plan"]["partitions"]))
 
 
 @routes.get("/v1/ingestions/{ingestion_id}")

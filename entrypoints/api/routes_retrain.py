@@ -7,6 +7,7 @@ from aiohttp import web
 from domain.services.retrain_policy import RetrainRequest
 from domain.services.schedules import Schedule
 from domain.types.identifiers import model_name
+from entrypoints.api.accepted import accepted
 from entrypoints.api.errors import parse_body
 from entrypoints.api.keys import CONTAINER
 from entrypoints.api.schemas import RetrainIn, ScheduleIn
@@ -20,9 +21,7 @@ async def retrain(request: web.Request) -> web.Response:
     body = await parse_body(request, RetrainIn) if request.body_exists else RetrainIn()
     await request.app[CONTAINER].registry().list_versions(name)  # 404 for an unknown model
     record = await request.app[CONTAINER].retrain_jobs().request(RetrainRequest(name, **body.model_dump()))
-    events_url = f"/v1/training-jobs/{record.id}/events"
-    return web.json_response({"job_id": record.id, "status": record.state.value, "events_url": events_url},
-                             status=202, headers={"Location": f"/v1/training-jobs/{record.id}"})
+    return accepted(request, record, f"/v1/training-jobs/{record.id}")
 
 
 @routes.put("/v1/models/{name}/schedule")

@@ -6,6 +6,7 @@ from aiohttp import web
 from prometheus_client import Counter
 
 from domain.types.events import job_topic
+from entrypoints.api.accepted import accepted
 from entrypoints.api.errors import parse_body
 from entrypoints.api.keys import CONTAINER
 from entrypoints.api.schemas import TrainingSpecIn
@@ -20,10 +21,7 @@ async def submit(request: web.Request) -> web.Response:
     spec = (await parse_body(request, TrainingSpecIn)).to_domain()
     record = await request.app[CONTAINER].training().submit(spec)
     SUBMITTED.inc()
-    events_url = f"/v1/training-jobs/{record.id}/events"
-    body = {"job_id": record.id, "status": record.state.value, "events_url": events_url,
-            "ws_url": _ws_url(request, events_url)}
-    return web.json_response(body, status=202, headers={"Location": f"/v1/training-jobs/{record.id}"})
+    return accepted(request, record, f"/v1/training-jobs/{record.id}")
 
 
 @routes.get("/v1/training-jobs/{job_id}")
@@ -47,7 +45,3 @@ async def job_events(request: web.Request) -> web.StreamResponse:
     subscription = container.events().subscribe(job_topic(job_id), after)
     return await stream_events(request, subscription, stop_on_terminal=True)
 
-
-def _ws_url(request: web.Request, path: str) -> str:
-    scheme = "wss" if request.scheme == "https" else "ws"
-    return f"{scheme}://{request.host}{path}"
