@@ -1,15 +1,24 @@
-"""Google client construction per profile: our emulators (anonymous) or Google (ADC)."""
+"""Google clients and the adapters built on them, per profile: our emulators (anonymous) or Google (ADC).
+
+Everything Google is imported inside these factories: the `local` profile never needs it, and
+importing google-cloud-bigquery alone costs a daemon ~100 MiB and a second of start-up.
+"""
 
 from __future__ import annotations
 
-from google.api_core.client_options import ClientOptions
-from google.auth.credentials import AnonymousCredentials
-from google.cloud import bigquery, storage
+from typing import TYPE_CHECKING, Any
 
 from entrypoints.settings import Settings
 
+if TYPE_CHECKING:
+    from google.cloud import bigquery, storage
+
 
 def storage_client(settings: Settings) -> storage.Client:
+    from google.api_core.client_options import ClientOptions
+    from google.auth.credentials import AnonymousCredentials
+    from google.cloud import storage
+
     if settings.profile == "emulated":
         return storage.Client(project=settings.gcp_project, credentials=AnonymousCredentials(),
                               client_options=ClientOptions(api_endpoint=settings.gcs_emulator_url))
@@ -17,10 +26,32 @@ def storage_client(settings: Settings) -> storage.Client:
 
 
 def bigquery_client(settings: Settings) -> bigquery.Client:
+    from google.api_core.client_options import ClientOptions
+    from google.auth.credentials import AnonymousCredentials
+    from google.cloud import bigquery
+
     if settings.profile == "emulated":
         return bigquery.Client(project=settings.gcp_project, credentials=AnonymousCredentials(),
                                client_options=ClientOptions(api_endpoint=settings.bigquery_emulator_url))
     return bigquery.Client(project=settings.gcp_project, location=settings.bigquery_location)
+
+
+def bigquery_warehouse(client: bigquery.Client, dataset: str, location: str) -> Any:
+    from adapters.bigquery.warehouse import BigQueryWarehouse
+
+    return BigQueryWarehouse(client, dataset, location)
+
+
+def gcs_artifact_store(client: storage.Client, bucket: str, prefix: str) -> Any:
+    from adapters.gcs.artifact_store import GcsArtifactStore
+
+    return GcsArtifactStore(client, bucket, prefix)
+
+
+def secret_manager(project: str) -> Any:
+    from adapters.secrets.gcp import SecretManagerProvider
+
+    return SecretManagerProvider(project)
 
 
 def ensure_bucket(client: storage.Client, name: str) -> None:

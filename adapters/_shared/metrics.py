@@ -8,10 +8,11 @@ Regression: rmse, mae, r2.
 from __future__ import annotations
 
 import numpy as np
-from sklearn import metrics as skm
 
 
 def regression_metrics(y: np.ndarray, predicted: np.ndarray) -> dict[str, float]:
+    from sklearn import metrics as skm  # here: a daemon that never evaluates never pays ~150 MiB for sklearn
+
     return {
         "rmse": float(np.sqrt(skm.mean_squared_error(y, predicted))),
         "mae": float(skm.mean_absolute_error(y, predicted)),
@@ -21,6 +22,8 @@ def regression_metrics(y: np.ndarray, predicted: np.ndarray) -> dict[str, float]
 
 def classification_metrics(y: np.ndarray, probabilities: np.ndarray, classes: np.ndarray) -> dict[str, float]:
     """`probabilities[:, i]` is the probability of `classes[i]`; predictions are the most likely class."""
+    from sklearn import metrics as skm
+
     # float32 outputs can miss a sum of 1 by an ulp, which log_loss warns about: renormalize in float64
     probabilities = np.asarray(probabilities, dtype=np.float64)
     probabilities = probabilities / probabilities.sum(axis=1, keepdims=True)

@@ -21,8 +21,8 @@ from pydantic import BaseModel
 
 from adapters._shared.hyperparameters import validate_hyperparameters
 from adapters._shared.process_jobs import ProcessJobs
-from adapters.sklearn import estimators, fitting, model_files
 from adapters.sklearn import hyperparameters as hp
+from adapters.sklearn import model_files
 from domain.types.dataset import Dataset
 from domain.types.models import AlgorithmInfo, SerializedModel
 from domain.types.training import Task, TrainingSpec
@@ -37,6 +37,20 @@ PARAMS: dict[tuple[str, Task], type[BaseModel]] = {
     ("gradient_boosting", Task.CLASSIFICATION): hp.HistGradientBoostingClassifierParams,
     ("gradient_boosting", Task.REGRESSION): hp.HistGradientBoostingRegressorParams,
 }
+
+
+def _fit_in_steps(*args: Any, **kwargs: Any) -> Any:
+    # Pool-side trampolines: the daemon imports this module for validation and listing, and only
+    # the processes that fit or evaluate import scikit-learn (~150 MiB, ~1 s).
+    from adapters.sklearn import fitting
+
+    return fitting.fit_in_steps(*args, **kwargs)
+
+
+def _evaluate(*args: Any) -> dict[str, float]:
+    from adapters.sklearn import estimators
+
+    return estimators.evaluate_estimator(*args)
 
 
 class SklearnModelBackend:
@@ -54,13 +68,13 @@ class SklearnModelBackend:
     async def fit(self, spec: TrainingSpec, train: Dataset, progress: ProgressCallback) -> object:
         params = self.validate(spec.algorithm, spec.task, spec.hyperparameters)
         return await self._jobs.run(
-            fitting.fit_in_steps, spec.algorithm, spec.task.value, params, train.features, train.labels,
+            _fit_in_steps, spec.algorithm, spec.task.value, params, train.features, train.labels,
             progress=progress,
         )
 
     async def evaluate(self, model: object, spec: TrainingSpec, holdout: Dataset) -> dict[str, float]:
         return await self._offload(
-            estimators.evaluate_estimator, model, spec.task.value, holdout.features, holdout.labels
+            _evaluate, model, spec.task.value, holdout.features, holdout.labels
         )
 
     async def predict(self, model: object, features: np.ndarray) -> np.ndarray:

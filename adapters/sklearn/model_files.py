@@ -12,9 +12,7 @@ import zipfile
 from typing import Any
 
 import numpy as np
-import skops.io as sio
 
-from adapters.sklearn.estimators import classes_of
 from adapters.sklearn.onnx_export import ONNX_FILE, export_onnx
 from domain.types.errors import PermanentError
 
@@ -29,6 +27,8 @@ TRUSTED_TYPES = [
 
 def write_files(estimator: Any, sample: np.ndarray | None) -> tuple[dict[str, bytes], dict[str, Any]]:
     """Runs in a pool process: (files, manifest notes)."""
+    import skops.io as sio  # here, like sklearn: the daemon imports this module but rarely loads a model
+
     files = {MODEL_FILE: _reproducible(sio.dumps(estimator))}
     onnx, note = export_onnx(estimator, sample)
     if onnx is not None:
@@ -38,6 +38,10 @@ def write_files(estimator: Any, sample: np.ndarray | None) -> tuple[dict[str, by
 
 def read_skops(algorithm: str, data: bytes) -> Any:
     """The estimator in a skops archive, refusing untrusted types, corrupt files and wrong algorithms."""
+    import skops.io as sio
+
+    from adapters.sklearn.estimators import classes_of
+
     try:
         untrusted = [t for t in sio.get_untrusted_types(data=data) if t not in TRUSTED_TYPES]
         if untrusted:
