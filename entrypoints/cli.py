@@ -57,19 +57,26 @@ def _inference_args(sub: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 
 def _ingest_args(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    ingest = sub.add_parser("ingest", help="ingest CSV/Parquet files into a warehouse table (POST /v1/ingestions)")
-    ingest.add_argument("sources", nargs="+", metavar="SOURCE", help="paths, globs or URIs")
-    ingest.add_argument("--table", required=True, help="target table")
-    ingest.add_argument("--format", choices=["auto", "csv", "parquet"], default="auto")
-    ingest.add_argument("--mode", choices=["append", "replace", "upsert"], default="append")
-    ingest.add_argument("--keys", help="key columns, comma-separated (upsert, --dedupe keys)")
-    ingest.add_argument("--dedupe", nargs="?", const="exact", choices=["exact", "keys"],
-                        help="drop duplicate rows (exact) or duplicate keys")
-    ingest.add_argument("--drop-nulls", metavar="COL,...", help="drop rows with a null in these columns")
-    ingest.add_argument("--partitions", type=int, help="number of partitions (default: auto)")
-    ingest.add_argument("--max-reject-ratio", type=float, default=0.05, help="fail above this share of bad rows")
+    from entrypoints.client_ingest_schedule import add_schedule_args
+
+    # The ingestion options, shared by `ingest` and `ingest-schedule set` (both send the same body).
+    spec = argparse.ArgumentParser(add_help=False)
+    spec.add_argument("--table", required=True, help="target table")
+    spec.add_argument("--format", choices=["auto", "csv", "parquet"], default="auto")
+    spec.add_argument("--mode", choices=["append", "replace", "upsert"], default="append")
+    spec.add_argument("--keys", help="key columns, comma-separated (upsert, --dedupe keys)")
+    spec.add_argument("--dedupe", nargs="?", const="exact", choices=["exact", "keys"],
+                      help="drop duplicate rows (exact) or duplicate keys")
+    spec.add_argument("--drop-nulls", metavar="COL,...", help="drop rows with a null in these columns")
+    spec.add_argument("--partitions", type=int, help="number of partitions (default: auto)")
+    spec.add_argument("--max-reject-ratio", type=float, default=0.05, help="fail above this share of bad rows")
+    client = argparse.ArgumentParser(add_help=False)
+    _client_args(client)
+    ingest = sub.add_parser("ingest", parents=[spec, client],
+                            help="ingest CSV/Parquet files into a warehouse table (POST /v1/ingestions)")
+    ingest.add_argument("sources", nargs="+", metavar="SOURCE", help="paths, globs, http(s):// or gs:// URIs")
     ingest.add_argument("--follow", action="store_true", help="show live progress until the ingestion ends")
-    _client_args(ingest)
+    add_schedule_args(sub, spec, client)
     task = sub.add_parser("ingest-task", help="stage this Cloud Run task's share of an ingestion's partitions")
     task.add_argument("--plan", required=True, help="ingestion id, or a JSON file with it (GET /v1/ingestions/ID)")
     _server_args(task)
@@ -88,10 +95,8 @@ def main(argv: list[str] | None = None) -> int:
         from entrypoints.client import train_command
 
         return train_command(args)
-    if args.command == "ingest":
-        from entrypoints.client_ingest import ingest_command
-
-        return ingest_command(args)
+    if args.command in ("ingest", "ingest-schedule"):
+        return _ingest_client(args)
     if args.command == "emulators":
         from entrypoints.emulators_cmd import run_emulators
 
@@ -113,12 +118,22 @@ def main(argv: list[str] | None = None) -> int:
 
         return ingest_task_command(args, settings)
     if args.command == "up":
-        return main_sync(settings, serve_api=True, queues=QUEUES, in_daemon=True, pipelines=None)
+        return main_sync(settings, serve_api=True, queues=settings.daemon_queues, in_daemon=True, pipelines=None)
     if args.command == "api":
         return main_sync(settings, serve_api=True, queues=(), in_daemon=False)
     if args.command == "inference":
         return _inference(args, settings)
     return main_sync(settings, serve_api=False, queues=args.queue or QUEUES, in_daemon=False)
+
+
+def _ingest_client(args: argparse.Namespace) -> int:
+    if args.command == "ingest-schedule":
+        from entrypoints.client_ingest_schedule import schedule_command
+
+        return schedule_command(args)
+    from entrypoints.client_ingest import ingest_command
+
+    return ingest_command(args)
 
 
 def _stream(args: argparse.Namespace) -> int:

@@ -55,15 +55,19 @@ def build_worker(container: Container, queue: str) -> ArqWorker:
 
 
 def _cron_tasks(container: Container) -> list[CronTask]:
-    """Schedules are checked every minute; retention sweeps every model daily at 04:00 UTC."""
+    """Schedules (retraining and ingestion) are checked every minute; retention sweeps every model daily
+    at 04:00 UTC. Each schedule kind ticks on its own, so a failure in one never skips the other."""
     async def schedule_tick() -> None:
         await container.schedules().tick()
+
+    async def ingestion_schedule_tick() -> None:
+        await container.ingestion_schedules().tick()
 
     async def retention_sweep() -> None:
         for model in await container.registry().list_models():
             await container.retention().apply(model)
 
-    return [CronTask("schedule_tick", schedule_tick),
+    return [CronTask("schedule_tick", schedule_tick), CronTask("ingestion_schedule_tick", ingestion_schedule_tick),
             CronTask("retention_sweep", retention_sweep, hour=4, minute=0)]
 
 

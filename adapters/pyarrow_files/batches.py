@@ -17,20 +17,20 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from adapters.pyarrow_files.locations import GcsConfig, local_path, open_binary, size
+from adapters.pyarrow_files.locations import GcsConfig, is_remote, local_path, open_binary, size
 from adapters.pyarrow_files.rejects import RejectsFile
 from domain.types.ingestion import SourceFormat
 from domain.types.partitions import Piece
 
 # CSV block: the unit of memory per partition (pyarrow holds ~35 blocks); 1 MiB parses as fast as 4 MiB.
 BLOCK_BYTES = 1 << 20
-PARQUET_BATCH_ROWS = 65_536
+PARQUET_BATCH_ROWS = 32_768  # half a staged row group: two decoded batches at most in flight
 
 
 def piece_batches(piece: Piece, columns: Sequence[str], types: Mapping[str, pa.DataType], rejects: RejectsFile,
                   strict: bool, gcs: GcsConfig | None) -> Iterator[tuple[pa.RecordBatch, float]]:
     """(batch, fraction of the piece consumed so far) pairs."""
-    if piece.format is SourceFormat.PARQUET and piece.uri.startswith("gs://"):
+    if piece.format is SourceFormat.PARQUET and is_remote(piece.uri):
         with open_binary(piece.uri, gcs) as handle:
             yield from _parquet(piece, handle, columns, types, rejects)
     elif piece.format is SourceFormat.PARQUET:
@@ -43,7 +43,7 @@ def piece_batches(piece: Piece, columns: Sequence[str], types: Mapping[str, pa.D
 def _byte_range(uri: str, start: int, end: int, gcs: GcsConfig | None) -> Iterator[tuple[pa.NativeFile, int]]:
     """A stream of bytes [start, end) of the file and its length; native (no GIL) for local files."""
     length = (end if end >= 0 else size(uri, gcs)) - start
-    if uri.startswith("gs://"):
+    if is_remote(uri):
         with open_binary(uri, gcs) as handle:
             handle.seek(start)
             yield pa.PythonFile(_Limited(handle, length), mode="r"), length

@@ -1,4 +1,5 @@
-"""Where a source or staged file lives: local paths, file:// URIs, and gs:// objects (GCS client).
+"""Where a source or staged file lives: local paths, file:// URIs, gs:// objects (GCS client), and
+http(s):// sources (read-only, over ranged GETs: see http_reader.py).
 
 Synchronous on purpose: these run in worker threads and in pool processes. A GCS client is
 built once per process from a picklable GcsConfig, so a pool process can open objects itself.
@@ -18,12 +19,14 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 from urllib.parse import unquote, urlparse
 
+from adapters.pyarrow_files.http_reader import open_url
+from adapters.pyarrow_files.http_source import PROBE_TIMEOUT_S, READ_ERRORS, is_http, probe, read_error, submit_error
 from domain.types.errors import InvalidSpec
 
 if TYPE_CHECKING:
     from google.cloud import storage
 
-UNSUPPORTED_SCHEMES = ("http://", "https://", "s3://")
+UNSUPPORTED_SCHEMES = ("s3://",)
 READ_CHUNK = 8 << 20  # GCS reads are ranged requests of this size
 
 
@@ -56,9 +59,16 @@ def local_path(uri: str) -> Path:
     if uri.startswith("file://"):
         return Path(unquote(urlparse(uri).path))
     if uri.startswith(UNSUPPORTED_SCHEMES):
-        raise InvalidSpec(f"{uri}: http(s) and s3 sources are not supported yet; download the file or put it in "
+        raise InvalidSpec(f"{uri}: s3 sources are not supported yet; download the file or put it in "
                           "Cloud Storage (gs://) and ingest that", {"field": "sources"})
+    if is_http(uri):  # a caller that reached here should have used open_binary (see is_remote)
+        raise InvalidSpec(f"{uri} is a URL, not a local file: read it with open_binary", {"field": "sources"})
     return Path(uri)
+
+
+def is_remote(uri: str) -> bool:
+    """Read through open_binary (a Python file object), not natively from a local path."""
+    return uri.startswith("gs://") or is_http(uri)
 
 
 def _gcs(config: GcsConfig | None, uri: str) -> storage.Client:
@@ -68,7 +78,10 @@ def _gcs(config: GcsConfig | None, uri: str) -> storage.Client:
 
 
 def expand(source: str, gcs: GcsConfig | None) -> list[str]:
-    """Files one source names: a file, a glob, or a directory (its files, not recursive)."""
+    """Files one source names: a file, a glob, or a directory (its files, not recursive); a URL names itself."""
+    if is_http(source):
+        _check_url(source)
+        return [source]
     found = _expand_gs(source, gcs) if source.startswith("gs://") else [str(p) for p in _expand_local(source)]
     if not found:
         raise InvalidSpec(f"no file matches source {source!r}; check the path (relative paths are resolved "
@@ -94,7 +107,21 @@ def _expand_gs(source: str, gcs: GcsConfig | None) -> list[str]:
     return [f"gs://{bucket}/{n}" for n in sorted(names) if not n.endswith("/")]
 
 
+def _check_url(url: str) -> None:
+    """At submit time: answer 4xx now, naming the URL, rather than fail a partition later. No globs: a
+    URL with '*' in it is a URL (HTTP has no listing to match against)."""
+    try:
+        probe(url, PROBE_TIMEOUT_S)
+    except READ_ERRORS as exc:
+        raise submit_error(url, exc) from exc
+
+
 def size(uri: str, gcs: GcsConfig | None) -> int:
+    if is_http(uri):
+        try:
+            return probe(uri).size
+        except READ_ERRORS as exc:
+            raise read_error(uri, exc) from exc
     if uri.startswith("gs://"):
         bucket, name = _split_gs(uri)
         blob = _gcs(gcs, uri).bucket(bucket).get_blob(name)
@@ -106,6 +133,8 @@ def size(uri: str, gcs: GcsConfig | None) -> int:
 
 def open_binary(uri: str, gcs: GcsConfig | None) -> IO[bytes]:
     """A seekable binary reader (the caller closes it)."""
+    if is_http(uri):
+        return open_url(uri)
     if uri.startswith("gs://"):
         bucket, name = _split_gs(uri)
         return _gcs(gcs, uri).bucket(bucket).blob(name).open("rb", chunk_size=READ_CHUNK)  # type: ignore[no-any-return]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from domain.services.ingestion_plan import DEFAULT_MAX_AUTO, plan_ingestion
 from domain.services.job_events import JobEvents
-from domain.types.errors import JobNotFound, TransientError
+from domain.types.errors import Conflict, JobNotFound, TransientError
 from domain.types.events import EventType
 from domain.types.ingestion import Dispatch, IngestionSpec
 from domain.types.jobs import JobRecord, JobState
@@ -46,12 +46,23 @@ class IngestionService:
         self._ids = ids
         self._max_auto = max_auto_partitions
 
-    async def submit(self, spec: IngestionSpec) -> JobRecord:
-        """Plan now (so bad input is a 4xx, not a failed job), record, announce, enqueue."""
+    async def submit(self, spec: IngestionSpec, ingestion_id: str | None = None) -> JobRecord:
+        """Plan now (so bad input is a 4xx, not a failed job), record, announce, enqueue.
+
+        With a known `ingestion_id` (a schedule's fire time) the existing ingestion is returned and
+        nothing is planned or enqueued again, however many workers or ticks ask.
+        """
+        if ingestion_id is not None and (existing := await self._existing(ingestion_id)) is not None:
+            return existing
         plan = await plan_ingestion(self._files, spec, self._max_auto)
-        record = JobRecord(id=self._ids.new_id("ing"), kind=JOB_KIND, state=JobState.QUEUED,
+        record = JobRecord(id=ingestion_id or self._ids.new_id("ing"), kind=JOB_KIND, state=JobState.QUEUED,
                            created_at=self._clock.now(), spec=plan.to_dict())
-        await self._jobs.create(record)
+        try:
+            await self._jobs.create(record)
+        except Conflict:
+            if ingestion_id is None:
+                raise
+            return await self._jobs.get(ingestion_id)  # another worker planned the same fire first
         events = JobEvents(self._events, self._clock, record.id)
         await events.emit(EventType.QUEUED, {"table": spec.table, "mode": spec.mode.value,
                                              "partitions": len(plan.partitions),
@@ -65,6 +76,12 @@ class IngestionService:
         if record.kind != JOB_KIND:
             raise JobNotFound(f"no ingestion {ingestion_id}", {"ingestion_id": ingestion_id})
         return record
+
+    async def _existing(self, ingestion_id: str) -> JobRecord | None:
+        try:
+            return await self._jobs.get(ingestion_id)
+        except JobNotFound:
+            return None
 
     async def _enqueue(self, record: JobRecord, plan: IngestionPlan, events: JobEvents) -> None:
         try:

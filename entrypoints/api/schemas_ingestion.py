@@ -41,3 +41,12 @@ class IngestionIn(_Strict):
         partitions = None if self.partitions == "auto" else int(self.partitions)
         return IngestionSpec(tuple(self.sources), self.table, Format(self.format), Mode(self.mode), tuple(self.keys),
                              cleaning, partitions, self.max_reject_ratio, Dispatch(self.dispatch))
+
+
+class IngestionScheduleIn(_Strict):
+    """`PUT /v1/ingestion-schedules/{name}`: a cron schedule that runs `ingestion` at each fire."""
+
+    cron: str = Field(min_length=1, max_length=200, description="five-field cron, e.g. '0 * * * *' (hourly)")
+    timezone: str = Field(default="UTC", max_length=64, description="IANA time zone the cron is read in")
+    enabled: bool = True
+    ingestion: IngestionIn = Field(description="the body POST /v1/ingestions takes; sources expand at each fire")
