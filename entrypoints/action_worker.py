@@ -39,11 +39,15 @@ def action_handlers(container: Container) -> list[TaskHandler]:
     runner = action_runner(container)
     tries = container.settings().actions_max_tries
 
+    async def run_try(payload: Mapping[str, Any], attempt: int) -> None:
+        with structlog.contextvars.bound_contextvars(pipeline=payload.get("pipeline"), action_key=payload.get("key"),
+                                                     attempt=attempt):
+            await runner.run(payload, attempt)
+
     async def run(payload: Mapping[str, Any]) -> None:
-        with structlog.contextvars.bound_contextvars(pipeline=payload.get("pipeline"), action_key=payload.get("key")):
-            await runner.run(payload)
+        await run_try(payload, 1)
 
     async def give_up(payload: Mapping[str, Any], message: str) -> None:
         await runner.give_up(payload, message, tries)
 
-    return [TaskHandler(ACTION_TASK, run, give_up)]
+    return [TaskHandler(ACTION_TASK, run, give_up, run_try=run_try)]

@@ -21,6 +21,7 @@ from prometheus_client import Gauge
 
 from domain.services.inference import InferenceService
 from domain.services.pipelines import group_name
+from domain.services.signal_recorder import SignalRecorder, recorder_group
 from domain.types.errors import MlplaneError
 from domain.types.pipelines import PipelineConfig
 from entrypoints.container import Container
@@ -34,8 +35,11 @@ STATS_EVERY_S = 5.0  # live stats on the `pipeline:{name}` topic (WebSocket /v1/
 
 
 class PipelineRunner:
-    def __init__(self, container: Container, names: Sequence[str] | None = None) -> None:
+    """`record_signals`: also run the `signals_table` recorders (not where the warehouse is off limits)."""
+
+    def __init__(self, container: Container, names: Sequence[str] | None = None, record_signals: bool = True) -> None:
         self._container, self._names = container, set(names) if names else None
+        self._record_signals = record_signals
         self._consumer = f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
         self._running: dict[str, tuple[PipelineConfig, asyncio.Event, asyncio.Task[None]]] = {}
         self._watch: asyncio.Task[None] | None = None
@@ -79,13 +83,26 @@ class PipelineRunner:
         source = c.event_source(stream=config.stream, group=group_name(config.name), consumer=self._consumer)
         service: InferenceService = c.inference_service(config, source=source, watcher=c.model_watcher(config=config))
         stop = asyncio.Event()
-        task = asyncio.create_task(self._serve(service, stop), name=f"pipeline:{config.name}")
+        task = asyncio.create_task(self._serve(service, stop, self._recorder(config)), name=f"pipeline:{config.name}")
         self._running[config.name] = (config, stop, task)
         log.info("pipeline %s: consumer %s started on stream %s", config.name, self._consumer, config.stream)
 
-    async def _serve(self, service: InferenceService, stop: asyncio.Event) -> None:
+    def _recorder(self, config: PipelineConfig) -> SignalRecorder | None:
+        if config.signals_table is None:
+            return None
+        if not self._record_signals:
+            log.info("pipeline %s: signals_table %s is recorded by the daemon ('mlplane up'), which owns the "
+                     "DuckDB file", config.name, config.signals_table)
+            return None
+        c = self._container
+        source = c.signal_reader(pipeline=config.name, group=recorder_group(config.name), consumer=self._consumer)
+        recorder: SignalRecorder = c.signal_recorder(config.name, config.signals_table, source=source)
+        return recorder
+
+    async def _serve(self, service: InferenceService, stop: asyncio.Event, recorder: SignalRecorder | None) -> None:
         helpers = [asyncio.create_task(self._trim_forever(service)),
                    asyncio.create_task(self._publish_stats_forever(service.config))]
+        recording = None if recorder is None else asyncio.create_task(recorder.run(stop), name="recorder")
         try:
             await service.warm_up()
         except MlplaneError as exc:  # no servable version yet: run() keeps waiting for one
@@ -95,6 +112,8 @@ class PipelineRunner:
         finally:
             for helper in helpers:
                 helper.cancel()
+            if recording is not None:
+                await _stop_recording(recording, stop)
 
     async def _trim_forever(self, service: InferenceService) -> None:
         every = self._container.settings().inference_trim_every_s
@@ -125,3 +144,13 @@ class PipelineRunner:
                 await task
         except Exception:
             log.exception("pipeline %s consumer ended with an error", name)
+
+
+async def _stop_recording(recording: asyncio.Task[None], stop: asyncio.Event) -> None:
+    """The recorder ends after its current write and ack; one stuck (a paused retry) is cancelled,
+    which leaves its batch pending: redone later, and the table skips what it already has."""
+    stop.set()
+    await asyncio.wait({recording}, timeout=5.0)
+    recording.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await recording

@@ -63,6 +63,10 @@ async def _close_resources(container: Container) -> None:
     # Singletons that were never used are not created just to be closed.
     with contextlib.suppress(Exception):
         await container.events().close()
+    with contextlib.suppress(Exception):
+        # Its HTTP session opens on the first webhook; closing it here (the action worker has
+        # stopped by now) is what keeps "Unclosed client session" out of the shutdown log.
+        await container.webhooks().close()
     for backend in (container.sklearn_backend, container.keras_backend):
         with contextlib.suppress(Exception):
             backend().close()  # stops the manager process that carries fit progress

@@ -30,6 +30,13 @@ class Warehouse(Protocol):
         """Append rows, creating the table from the Arrow schema if missing. Returns rows written."""
         ...
 
+    async def append_new(self, table: str, rows: pa.Table, key: str) -> int:
+        """Append the rows whose `key` value is not in the table yet (one row per value when `rows`
+        repeats it), creating the table if missing. Appending the same rows again writes nothing,
+        which makes a redelivered batch harmless. Returns rows written.
+        """
+        ...
+
     async def load_parquet(self, request: LoadRequest) -> int:
         """Load the staged Parquet files at `request.uris` into `request.table` in ONE statement.
 

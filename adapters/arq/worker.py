@@ -32,6 +32,9 @@ class TaskHandler:
     name: str
     run: Callable[[Payload], Awaitable[None]]
     give_up: Callable[[Payload, str], Awaitable[None]]
+    # Used instead of `run` when set: also gets this try's number (1 = first). Only arq knows
+    # it (ctx["job_try"]), and a handler that dead-letters must report how many tries it took.
+    run_try: Callable[[Payload, int], Awaitable[None]] | None = None
 
 
 @dataclass(frozen=True)
@@ -135,7 +138,10 @@ class ArqWorker:
             assert self._leases is not None
             await self._leases.job_started(job_id)
             try:
-                await handler.run(payload)
+                if handler.run_try is not None:
+                    await handler.run_try(payload, attempt)
+                else:
+                    await handler.run(payload)
             except TransientError as exc:
                 await self._leases.job_ended(job_id)
                 if attempt >= settings.max_tries:

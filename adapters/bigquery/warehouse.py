@@ -15,6 +15,7 @@ from typing import TypeVar
 
 import anyio
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from google.api_core import exceptions as gexc
 from google.api_core.retry import Retry
@@ -22,7 +23,7 @@ from google.cloud import bigquery
 
 from adapters.bigquery.errors import is_transient, translated
 from adapters.bigquery.loads import load_staged
-from domain.types.errors import InvalidSpec, TransientError
+from domain.types.errors import InvalidSpec, TableNotFound, TransientError
 from domain.types.identifiers import sql_identifier
 from domain.types.partitions import LoadRequest
 from domain.types.tables import ColumnInfo, TableInfo
@@ -77,6 +78,25 @@ class BigQueryWarehouse:
         # refuses a second copy (409) instead of appending the rows twice.
         job_id = self._job_ids(table)
         return await self._run(table, self._load, table, payload, job_id)
+
+    async def append_new(self, table: str, rows: pa.Table, key: str) -> int:
+        """Reads the table's `key` column, then appends the rows with unseen keys (one per key).
+
+        Still no SQL: tabledata.list of one column. Its cost grows with the table, which suits
+        signal tables written in batches by one recorder; the load itself keeps append's job id.
+        """
+        sql_identifier(key, "column")
+        try:
+            seen = (await self.read(table, [key])).column(key)
+        except TableNotFound:
+            seen = pa.array([], type=rows.schema.field(key).type)
+        fresh = rows.filter(pc.invert(pc.is_in(rows.column(key), value_set=seen)))
+        firsts, kept = set(), []
+        for index, value in enumerate(fresh.column(key).to_pylist()):
+            if value not in firsts:
+                firsts.add(value)
+                kept.append(index)
+        return await self.append(table, fresh.take(kept)) if kept else 0
 
     async def load_parquet(self, request: LoadRequest) -> int:
         """Staged objects must be gs:// URIs (the GCS artifact store's); see loads.py for the two jobs."""

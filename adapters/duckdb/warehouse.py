@@ -92,6 +92,39 @@ class DuckDBWarehouse:
         await anyio.to_thread.run_sync(write)
         return rows.num_rows
 
+    async def append_new(self, table: str, rows: pa.Table, key: str) -> int:
+        """One INSERT with an anti-join on `key`: atomic, so a crash never leaves half a batch to skip.
+
+        Columns new to the table (e.g. features of a changed pipeline) are added first. Two writers
+        racing on one table could both insert a key; mlplane runs one recorder per table.
+        """
+        target, column = self._qualified(table), quote_identifier(key)
+        if key not in rows.column_names:
+            raise InvalidSpec(f"rows for {table!r} have no key column {key!r}", {"missing": [key]})
+
+        def write() -> int:
+            cursor = self._cursor()
+            cursor.register("incoming_rows", rows)
+            try:
+                cursor.execute(f"CREATE TABLE IF NOT EXISTS {target} AS SELECT * FROM incoming_rows LIMIT 0")
+                self._add_columns(cursor, table, target)
+                ((written,),) = cursor.execute(
+                    f"INSERT INTO {target} BY NAME SELECT * FROM (SELECT DISTINCT ON ({column}) * FROM incoming_rows)"
+                    f" AS i WHERE NOT EXISTS (SELECT 1 FROM {target} AS t WHERE t.{column} = i.{column})").fetchall()
+                return int(written)
+            finally:
+                cursor.unregister("incoming_rows")
+
+        return await anyio.to_thread.run_sync(write)
+
+    def _add_columns(self, cursor: duckdb.DuckDBPyConnection, table: str, target: str) -> None:
+        existing = {name for (name,) in cursor.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE schema_name = ? AND table_name = ?",
+            [self._schema, table]).fetchall()}
+        for name, dtype, *_ in cursor.execute("DESCRIBE SELECT * FROM incoming_rows").fetchall():
+            if name not in existing:  # the type text is DuckDB's own, the name a validated identifier
+                cursor.execute(f"ALTER TABLE {target} ADD COLUMN {quote_identifier(name)} {dtype}")
+
     async def load_parquet(self, request: LoadRequest) -> int:
         """One transaction on its own cursor (see loads.py); readers on other cursors are not blocked."""
         return await anyio.to_thread.run_sync(load_parquet, self._cursor(), self._schema, request)

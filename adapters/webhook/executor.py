@@ -54,8 +54,10 @@ class WebhookExecutor:
         return self._session
 
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
+        """Called once at process shutdown, after the action worker stopped (entrypoints.runtime)."""
+        session, self._session = self._session, None
+        if session is not None and not session.closed:
+            await session.close()
 
 
 def _check(status: int, retry_after: str | None) -> None:

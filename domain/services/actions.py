@@ -43,19 +43,20 @@ class ActionRunner:
                  dead_letters: DeadLetters) -> None:
         self._executors, self._ledger, self._dlq = executors, ledger, dead_letters
 
-    async def run(self, payload: Mapping[str, Any]) -> None:
+    async def run(self, payload: Mapping[str, Any], attempt: int = 1) -> None:
+        """`attempt`: this try's number as the queue counts it (a try that failed transiently counts)."""
         key = str(payload["key"])
         if await self._ledger.is_done(key):
             return  # a redelivery or a replay of something that already happened
         action = ActionSpec.from_dict(payload["action"])
         executor = self._executors.get(action.type)
         if executor is None:
-            await self._park(payload, f"no executor for action type {action.type!r}", 1)
+            await self._park(payload, f"no executor for action type {action.type!r}", attempt)
             return
         try:
             await executor.execute(action, key, payload["body"])
         except PermanentError as exc:
-            await self._park(payload, exc.message, int(payload.get("attempt", 1)))
+            await self._park(payload, exc.message, attempt)
             return
         await self._ledger.mark_done(key, DONE_TTL_S)
 

@@ -75,6 +75,7 @@ class PipelineConfig:
     rules: tuple[RuleSpec, ...] = ()
     actions: tuple[ActionSpec, ...] = ()
     max_deliveries: int = 5
+    signals_table: str | None = None  # also record every signal in this warehouse table
 
     def __post_init__(self) -> None:
         model_name(self.name)
@@ -88,6 +89,8 @@ class PipelineConfig:
             raise InvalidSpec("two features share a name", {"field": "features"})
         if not 1 <= self.batch_size <= 10_000 or not 1 <= self.max_wait_ms <= 60_000:
             raise InvalidSpec("batch_size in 1..10000 and max_wait_ms in 1..60000", {"field": "batch_size"})
+        if self.signals_table is not None:
+            sql_identifier(self.signals_table, "signals_table")
         if not 1 <= self.max_deliveries <= 100:
             raise InvalidSpec("max_deliveries in 1..100", {"field": "max_deliveries"})
         names = {a.name for a in self.actions}
@@ -117,7 +120,7 @@ class PipelineConfig:
         return {
             "name": self.name, "stream": self.stream, "entity_key": self.entity_key, "model": self.model,
             "alias": self.alias, "batch_size": self.batch_size, "max_wait_ms": self.max_wait_ms,
-            "max_deliveries": self.max_deliveries,
+            "max_deliveries": self.max_deliveries, "signals_table": self.signals_table,
             "window": {"events": self.window.events, "seconds": self.window.seconds},
             "features": [{"name": f.name, "field": f.field, "agg": f.agg, **({"q": f.q} if f.q is not None else {})}
                          for f in self.features],
@@ -138,6 +141,7 @@ class PipelineConfig:
                 max_deliveries=int(raw.get("max_deliveries", 5)),
                 rules=tuple(RuleSpec.from_dict(r) for r in raw.get("rules") or ()),
                 actions=tuple(ActionSpec.from_dict(a) for a in raw.get("actions") or ()),
+                signals_table=raw.get("signals_table") or None,
             )
         except InvalidSpec:
             raise

@@ -11,9 +11,11 @@ from entrypoints.api import (
     routes_catalog,
     routes_dlq,
     routes_ingestion,
+    routes_ingestion_schedules,
     routes_pipelines,
     routes_registry,
     routes_retrain,
+    routes_stream_ws,
     routes_system,
     routes_training,
 )
@@ -32,7 +34,8 @@ def create_app(container: Container, api_token: Secret | None) -> web.Applicatio
     app[API_TOKEN] = api_token
     app[SOCKETS] = weakref.WeakSet()
     for table in (routes_system.routes, routes_catalog.routes, routes_training.routes, routes_registry.routes,
-                  routes_retrain.routes, routes_ingestion.routes, routes_pipelines.routes, routes_dlq.routes):
+                  routes_retrain.routes, routes_ingestion.routes, routes_pipelines.routes, routes_dlq.routes,
+                  routes_stream_ws.routes, routes_ingestion_schedules.routes):
         app.add_routes(table)
     app.on_shutdown.append(_close_sockets)
     return app

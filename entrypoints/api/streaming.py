@@ -1,8 +1,12 @@
 """Forwards event topics to a WebSocket: backlog then live, with backpressure and clean closes.
 
-A slow client blocks only its own sender (aiohttp's send waits for the socket to drain) and the
-event log's per-subscriber buffer is bounded, so memory stays bounded; a client that stays
-stuck past the send timeout is disconnected and can resume later with `?after=`.
+Memory per socket is bounded however slow the client: the sender pulls the next event only once
+the previous one is written (aiohttp's send waits for the socket to drain), the merge queue and
+the event log's per-subscriber buffer are capped (a full buffer means "re-read the stream later",
+never "grow"), and so is the transport's write buffer. A client that takes longer than the send
+timeout to accept one event is disconnected with close code 1013 (try again later), after every
+event already written; it resumes with `?after=` its last event id. If it does not even read
+the close frame, the connection is dropped after CLOSE_TIMEOUT_S, which frees its buffers.
 """
 
 from __future__ import annotations
@@ -10,14 +14,26 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
+import os
 from collections.abc import AsyncIterator
 
-from aiohttp import WSMsgType, web
+from aiohttp import WSCloseCode, WSMsgType, web
 
 from domain.types.events import Event, event_id_key
 from entrypoints.api.keys import SOCKETS
 
-SEND_TIMEOUT_S = 30.0
+# Overridable for tests; 30 s tolerates a congested link, not a client that stopped reading.
+SEND_TIMEOUT_S = float(os.environ.get("MLPLANE_WS_SEND_TIMEOUT_S", "30"))
+CLOSE_TIMEOUT_S = 5.0
+log = logging.getLogger(__name__)
+
+
+SLOW_CLIENT_REASON = b"client too slow; reconnect with ?after=<the last event id you received>"
+
+
+class SlowClient(Exception):
+    """The client did not accept an event within SEND_TIMEOUT_S."""
 
 
 def parse_after(request: web.Request) -> str | None:
@@ -35,8 +51,13 @@ async def stream_events(
     request.app[SOCKETS].add(socket)
     sender = asyncio.create_task(_send(socket, events, stop_on_terminal))
     receiver = asyncio.create_task(_receive(socket))
+    code, reason = WSCloseCode.OK, b""
     try:
         await asyncio.wait({sender, receiver}, return_when=asyncio.FIRST_COMPLETED)
+        if sender.done() and isinstance(sender.exception(), SlowClient):
+            code, reason = WSCloseCode.TRY_AGAIN_LATER, SLOW_CLIENT_REASON
+            log.warning("slow WebSocket client disconnected (%s): no event accepted in %.0fs", request.path,
+                        SEND_TIMEOUT_S)
     finally:
         for task in (sender, receiver):
             task.cancel()
@@ -44,13 +65,25 @@ async def stream_events(
                 await task
         with contextlib.suppress(Exception):
             await events.aclose()  # type: ignore[attr-defined]
-        await socket.close()
+        await close_within(request, socket, code, reason)
     return socket
+
+
+async def close_within(request: web.Request, socket: web.WebSocketResponse, code: int, reason: bytes) -> None:
+    """Send the close frame and wait for the reply, but never longer than CLOSE_TIMEOUT_S."""
+    try:
+        await asyncio.wait_for(socket.close(code=code, message=reason), CLOSE_TIMEOUT_S)
+    except TimeoutError:
+        if request.transport is not None:
+            request.transport.abort()  # a client that reads nothing would hold the buffers forever
 
 
 async def _send(socket: web.WebSocketResponse, events: AsyncIterator[Event], stop_on_terminal: bool) -> None:
     async for event in events:
-        await asyncio.wait_for(socket.send_str(json.dumps(event.to_dict())), SEND_TIMEOUT_S)
+        try:
+            await asyncio.wait_for(socket.send_str(json.dumps(event.to_dict())), SEND_TIMEOUT_S)
+        except TimeoutError:
+            raise SlowClient() from None
         if stop_on_terminal and event.is_terminal:
             return
 

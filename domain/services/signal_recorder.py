@@ -1,0 +1,96 @@
+"""SignalRecorder: copies a pipeline's signals into its `signals_table`, one row per event.
+
+Decoupled from the inference hot path on purpose: it reads `signals:{pipeline}` with a consumer
+group of its own (`recorder:{pipeline}`), so a slow or unreachable warehouse delays the table,
+never the signals or the actions. Rows are appended only for event ids not in the table yet
+(the warehouse's `append_new`), and entries are acked only after that write: a redelivered
+event (two signals with one event id) or a batch re-read after a crash adds no second row.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import pyarrow as pa
+
+from domain.types.errors import TransientError
+from domain.types.streams import StreamEntry
+from ports.clock import Clock
+from ports.signal_source import SignalSource
+from ports.warehouse import Warehouse
+
+log = logging.getLogger(__name__)
+_FIXED = [("event_id", pa.string()), ("entity", pa.string()), ("model_version", pa.int64()),
+          ("score", pa.float64()), ("label", pa.string()), ("latency_ms", pa.float64())]
+_MAX_PAUSE_S = 30.0
+
+
+def recorder_group(pipeline: str) -> str:
+    return f"recorder:{pipeline}"
+
+
+class SignalRecorder:
+    def __init__(self, pipeline: str, table: str, *, source: SignalSource, warehouse: Warehouse, clock: Clock,
+                 batch_size: int = 1000, block_ms: int = 1000, claim_idle_ms: int = 30_000) -> None:
+        self.pipeline, self.table = pipeline, table
+        self._source, self._warehouse, self._clock = source, warehouse, clock
+        self._batch_size, self._block_ms, self._claim_idle_ms = batch_size, block_ms, claim_idle_ms
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Record until `stop` is set; a failed write pauses (doubling, up to 30 s) and is retried."""
+        pause, next_claim = 0.5, 0.0
+        while not stop.is_set():
+            try:
+                if (now := self._clock.now().timestamp()) >= next_claim:
+                    next_claim = now + max(0.05, self._claim_idle_ms / 4000)
+                    await self.process(await self._source.claim_stale(self._claim_idle_ms, self._batch_size))
+                await self.process(await self._source.read(self._batch_size, self._block_ms))
+                pause = 0.5
+            except TransientError as exc:
+                log.warning("signals of %s not recorded yet (retrying): %s", self.pipeline, exc.message)
+                await self._clock.sleep(pause)
+                pause = min(_MAX_PAUSE_S, pause * 2)
+            except Exception:  # e.g. a column type the table refuses: keep the entries pending, say why
+                log.exception("signals of %s: writing to table %s failed; retrying", self.pipeline, self.table)
+                await self._clock.sleep(pause)
+                pause = min(_MAX_PAUSE_S, pause * 2)
+
+    async def process(self, entries: Sequence[StreamEntry]) -> int:
+        """Write one batch (new event ids only), then ack it; returns rows written."""
+        if not entries:
+            return 0
+        written_at = self._clock.now()
+        rows = [row for row in (_row(e, written_at) for e in entries) if row is not None]
+        written = await self._warehouse.append_new(self.table, _table(rows), "event_id") if rows else 0
+        await self._source.ack([e.id for e in entries])
+        return written
+
+
+def _row(entry: StreamEntry, written_at: datetime) -> dict[str, Any] | None:
+    """A table row from one signal entry; None (logged, then acked) for an entry that is not a signal."""
+    try:
+        signal = json.loads(entry.raw)
+        features: Mapping[str, Any] = signal.get("features") or {}
+        row: dict[str, Any] = {"event_id": str(signal["event_id"]), "entity": str(signal["entity"]),
+                               "model_version": int(signal["model_version"]), "score": float(signal["score"]),
+                               "label": None if signal.get("label") is None else str(signal["label"]),
+                               "latency_ms": float(signal.get("latency_ms") or 0.0)}
+        row.update({f"f_{name}": float(value) for name, value in features.items()})
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        log.warning("signal entry %s is not a signal (%s: %s); skipped", entry.id, type(exc).__name__, exc)
+        return None
+    row["written_at"] = written_at
+    return row
+
+
+def _table(rows: list[dict[str, Any]]) -> pa.Table:
+    """Stable column types whatever the batch holds; features (f_*) sorted, null where a row lacks one."""
+    features = sorted({k for row in rows for k in row if k.startswith("f_")})
+    schema = pa.schema([*_FIXED, *((name, pa.float64()) for name in features),
+                        ("written_at", pa.timestamp("us", tz="UTC"))])
+    return pa.Table.from_pylist(rows, schema=schema)
