@@ -14,13 +14,12 @@ from arq.connections import ArqRedis
 from dependency_injector import containers, providers
 
 from adapters.arq.task_queue import ArqTaskQueue
-from adapters.bigquery.warehouse import BigQueryWarehouse
 from adapters.cron.calendar import CroniterCalendar
 from adapters.duckdb.warehouse import DuckDBWarehouse
 from adapters.filesystem.artifact_store import FilesystemArtifactStore
-from adapters.gcs.artifact_store import GcsArtifactStore
 from adapters.keras.backend import KerasModelBackend
 from adapters.onnx.model_server import OnnxModelServer
+from adapters.pyarrow_files.allocator import prefer_returning_allocator
 from adapters.pyarrow_files.bulk_files import PyArrowBulkFiles
 from adapters.pyarrow_files.locations import GcsConfig
 from adapters.redis.event_log import RedisEventLog
@@ -31,9 +30,9 @@ from adapters.redis_streams.entity_state import RedisEntityStateStore
 from adapters.redis_streams.event_source import RedisEventSource
 from adapters.redis_streams.pipeline_store import RedisPipelineStore
 from adapters.redis_streams.producer import RedisStreamProducer
+from adapters.redis_streams.signal_reader import RedisSignalReader
 from adapters.redis_streams.signals import RedisSignalSink
 from adapters.redis_streams.windows import RedisWindowStore
-from adapters.secrets.gcp import SecretManagerProvider
 from adapters.secrets.providers import ChainedSecretProvider, DirectorySecretProvider, EnvSecretProvider
 from adapters.sklearn.backend import SklearnModelBackend
 from adapters.system.clock import RandomIds, SystemClock
@@ -45,6 +44,7 @@ from domain.services.inference import InferenceService
 from domain.services.ingestion import IngestionService
 from domain.services.ingestion_commit import IngestionCommitter
 from domain.services.ingestion_run import PartitionStager
+from domain.services.ingestion_schedules import IngestionScheduleService
 from domain.services.job_lifecycle import JobLifecycle
 from domain.services.model_backends import RoutingModelBackend
 from domain.services.pipelines import PipelineService
@@ -54,11 +54,18 @@ from domain.services.retrain_jobs import RetrainJobs
 from domain.services.retraining import RetrainRunner
 from domain.services.schedules import ScheduleService
 from domain.services.serving import ModelWatcher
+from domain.services.signal_recorder import SignalRecorder
 from domain.services.trainer import Trainer
 from domain.services.training import TrainingService
 from domain.services.training_run import TrainingRunner
 from domain.types.lifecycle import RetentionPolicy
-from entrypoints.cloud_clients import bigquery_client, storage_client
+from entrypoints.cloud_clients import (
+    bigquery_client,
+    bigquery_warehouse,
+    gcs_artifact_store,
+    secret_manager,
+    storage_client,
+)
 from entrypoints.settings import Settings
 from ports.secrets import SecretProvider
 
@@ -68,11 +75,16 @@ def _fit_pool(processes: int) -> ProcessPoolExecutor | None:
     return ProcessPoolExecutor(processes, mp_context=get_context("forkserver")) if processes else None
 
 
+def _staging_pool(processes: int) -> ProcessPoolExecutor | None:
+    return ProcessPoolExecutor(processes, mp_context=get_context("forkserver"),
+                               initializer=prefer_returning_allocator) if processes else None
+
+
 def _secret_providers(settings: Settings) -> ChainedSecretProvider:
     chain: list[SecretProvider] = [DirectorySecretProvider(settings.secrets_dir)] if settings.secrets_dir else []
     chain.append(EnvSecretProvider())
     if settings.profile == "gcp":
-        chain.append(SecretManagerProvider(settings.gcp_project))
+        chain.append(secret_manager(settings.gcp_project))
     return ChainedSecretProvider(chain)
 
 
@@ -98,7 +110,7 @@ class Container(containers.DeclarativeContainer):
     gcs = providers.Singleton(storage_client, settings)
     bigquery = providers.Singleton(bigquery_client, settings)
     _bigquery_warehouse = providers.Singleton(
-        BigQueryWarehouse, bigquery, providers.Callable(lambda s: s.dataset, settings),
+        bigquery_warehouse, bigquery, providers.Callable(lambda s: s.dataset, settings),
         providers.Callable(lambda s: s.bigquery_location, settings),
     )
     warehouse = providers.Selector(
@@ -111,7 +123,7 @@ class Container(containers.DeclarativeContainer):
         gcp=_bigquery_warehouse,
     )
     _gcs_store = providers.Singleton(
-        GcsArtifactStore, gcs, providers.Callable(lambda s: s.gcs_bucket, settings),
+        gcs_artifact_store, gcs, providers.Callable(lambda s: s.gcs_bucket, settings),
         providers.Callable(lambda s: s.bucket_prefix, settings),
     )
     artifacts = providers.Selector(
@@ -158,7 +170,7 @@ class Container(containers.DeclarativeContainer):
 
     # Ingestion: partitions are staged in their own pool (they never open the warehouse); the
     # committer alone needs the warehouse, so a worker that only stages never opens DuckDB.
-    ingest_pool = providers.Singleton(_fit_pool, providers.Callable(lambda s: s.ingestion_processes, settings))
+    ingest_pool = providers.Singleton(_staging_pool, providers.Callable(lambda s: s.ingestion_processes, settings))
     bulk_files = providers.Singleton(PyArrowBulkFiles, ingest_pool, providers.Callable(_gcs_files, settings))
     ingestion = providers.Singleton(
         IngestionService, files=bulk_files, jobs=jobs, events=events, queue=queue, clock=clock, ids=ids,
@@ -168,6 +180,8 @@ class Container(containers.DeclarativeContainer):
         lifecycle=lifecycle)
     ingestion_committer = providers.Singleton(
         IngestionCommitter, artifacts=artifacts, warehouse=warehouse, lifecycle=lifecycle)
+    ingestion_schedules = providers.Singleton(
+        IngestionScheduleService, artifacts, calendar, clock, ingestion, bulk_files)
 
     # Streaming inference: consumer-group sources, windows, signals, DLQ and pipelines in Redis;
     # ONNX Runtime serving (native predict when a version has no model.onnx); action executors.
@@ -192,3 +206,6 @@ class Container(containers.DeclarativeContainer):
     webhooks = providers.Singleton(WebhookExecutor, secrets)
     publisher = providers.Singleton(RedisPublishExecutor, redis, namespace)
     record_executor = providers.Singleton(WarehouseRecordExecutor, warehouse)  # opened only when used
+    signal_reader = providers.Factory(RedisSignalReader, redis, namespace)  # for the signals_table recorders
+    signal_recorder = providers.Factory(SignalRecorder, warehouse=warehouse, clock=clock,
+                                        claim_idle_ms=providers.Callable(lambda s: s.inference_claim_idle_ms, settings))

@@ -16,6 +16,7 @@ from typing import Any
 
 from aiohttp import web
 
+from domain.services.training import TRAINING_QUEUE
 from domain.types.secrets import Secret
 from entrypoints.api.app import create_app
 from entrypoints.container import Container
@@ -34,6 +35,9 @@ async def run_process(settings: Settings, *, serve_api: bool, queues: Sequence[s
     """`pipelines`: consumers to run here; None runs every configured pipeline (`mlplane up`)."""
     for queue in queues:
         check_queue_allowed(queue, settings.profile, in_daemon)
+    if in_daemon and settings.profile == "local" and TRAINING_QUEUE not in queues:
+        raise StartupError("MLPLANE_DAEMON_QUEUES must include 'training' in the 'local' profile: only the daemon "
+                           "may open the DuckDB file, and fits and ingestion commits run on that queue")
     if serve_api and not in_daemon and settings.profile == "local":
         raise StartupError("a separate 'mlplane api' needs a shared warehouse: in the 'local' profile "
                            "the DuckDB file belongs to 'mlplane up'; use the 'emulated' or 'gcp' profile")
@@ -46,7 +50,9 @@ async def run_process(settings: Settings, *, serve_api: bool, queues: Sequence[s
         workers = [build_worker(container, q) for q in queues]
         for worker in workers:
             await worker.start()
-        consumers = PipelineRunner(container, pipelines) if pipelines != () else None
+        # In 'local' the DuckDB file belongs to 'mlplane up': a separate consumer leaves signals_table to it.
+        record = in_daemon or settings.profile != "local"
+        consumers = PipelineRunner(container, pipelines, record_signals=record) if pipelines != () else None
         if consumers is not None:
             await consumers.start()
         demo = _demo_pipeline(container, settings, in_daemon and serve_api)

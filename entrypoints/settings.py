@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     training_max_tries: int = Field(default=5, ge=1, le=50)
     ingestion_processes: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=0, le=64,
                                      description="processes that stage partitions; 0: in threads")
+    # Leave out "ingestion" when separate `mlplane worker --queue ingestion` processes (or machines)
+    # stage partitions, so the daemon keeps its cores for the API, commits and training.
+    daemon_queues: tuple[Literal["training", "ingestion", "actions"], ...] = ("training", "ingestion", "actions")
     ingestion_timeout_s: int = Field(default=3600, ge=10, description="per partition task")
     ingestion_max_tries: int = Field(default=3, ge=1, le=50)
     duckdb_memory_limit: str | None = Field(default=None, pattern=r"^\d+(\.\d+)?\s*[KMGT]i?B$",

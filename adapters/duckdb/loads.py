@@ -24,6 +24,9 @@ LEDGER = '"mlplane_meta"."loads"'
 def load_parquet(cursor: duckdb.DuckDBPyConnection, schema: str, request: LoadRequest) -> int:
     target = f"{quote_identifier(schema)}.{quote_identifier(sql_identifier(request.table, 'table'))}"
     keys = [quote_identifier(sql_identifier(k, "column")) for k in request.keys]
+    # Staged partitions have no order between them to keep: letting DuckDB insert out of order
+    # writes the table with every thread (about 1.3x faster) and buffers less. This cursor only.
+    cursor.execute("SET SESSION preserve_insertion_order = false")
     cursor.execute("BEGIN TRANSACTION")
     try:
         _ensure_ledger(cursor)

