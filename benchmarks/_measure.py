@@ -1,10 +1,14 @@
-"""Wall time and peak RSS of a process tree, sampled with psutil while a piece of work runs."""
+"""Wall time and peak RSS of process trees, sampled with psutil while a piece of work runs.
+
+The first root is "the daemon"; every other process (its children — staging processes, Redis —
+and the other roots and their children, e.g. separate workers) counts as a worker.
+"""
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -19,21 +23,24 @@ MIB = 1 << 20
 class Measured:
     seconds: float
     peak_largest_mib: float  # the biggest single process at any sample
-    peak_child_mib: float  # the biggest process other than the root (a staging worker, Redis...)
-    peak_sum_mib: float  # the whole tree (concurrent processes summed) at any sample
-    idle_sum_mib: float  # the tree before the work began (a daemon's own footprint)
+    peak_child_mib: float  # the biggest process other than the first root (a staging worker, Redis...)
+    peak_sum_mib: float  # all trees (concurrent processes summed) at any sample
+    idle_sum_mib: float  # the trees before the work began (a daemon's own footprint)
+    root_peak_mib: float = 0.0  # the first root alone (the daemon: API, commit)
+    root_idle_mib: float = 0.0
 
     @property
     def added_mib(self) -> float:
         return self.peak_sum_mib - self.idle_sum_mib
 
 
-def measure(pid: int, work: Callable[[], T]) -> tuple[T, Measured]:
-    """Run `work` (which waits for the tree rooted at `pid` to do something) and sample that tree."""
-    idle = sum(_sizes(pid))
-    peaks = [0, 0, 0]
+def measure(pid: int | Sequence[int], work: Callable[[], T]) -> tuple[T, Measured]:
+    """Run `work` (which waits for the trees rooted at `pid` to do something) and sample those trees."""
+    roots = [pid] if isinstance(pid, int) else list(pid)
+    idle = _sizes(roots)
+    peaks = [0, 0, 0, 0]  # largest, sum, largest non-root, root
     stop = threading.Event()
-    sampler = threading.Thread(target=_sample, args=(pid, peaks, stop), daemon=True)
+    sampler = threading.Thread(target=_sample, args=(roots, peaks, stop), daemon=True)
     sampler.start()
     started = time.perf_counter()
     try:
@@ -42,25 +49,30 @@ def measure(pid: int, work: Callable[[], T]) -> tuple[T, Measured]:
         seconds = time.perf_counter() - started
         stop.set()
         sampler.join()
-    return result, Measured(seconds, peaks[0] / MIB, peaks[2] / MIB, peaks[1] / MIB, idle / MIB)
+    root_idle = idle[0] if idle else 0
+    return result, Measured(seconds, peaks[0] / MIB, peaks[2] / MIB, peaks[1] / MIB, sum(idle) / MIB,
+                            peaks[3] / MIB, root_idle / MIB)
 
 
-def _sample(pid: int, peaks: list[int], stop: threading.Event) -> None:
+def _sample(roots: list[int], peaks: list[int], stop: threading.Event) -> None:
     while not stop.is_set():
-        sizes = _sizes(pid)
+        sizes = _sizes(roots)
         if sizes:
             peaks[0], peaks[1] = max(peaks[0], max(sizes)), max(peaks[1], sum(sizes))
             peaks[2] = max(peaks[2], *sizes[1:], 0)
+            peaks[3] = max(peaks[3], sizes[0])
         time.sleep(SAMPLE_S)
 
 
-def _sizes(pid: int) -> list[int]:
-    """RSS of the process, then all its descendants (shared pages count once per process)."""
-    try:
-        root = psutil.Process(pid)
-        tree = [root, *root.children(recursive=True)]
-    except psutil.NoSuchProcess:
-        return []
+def _sizes(roots: list[int]) -> list[int]:
+    """RSS of the first root, then every other process of all trees (shared pages count once per process)."""
+    tree: list[psutil.Process] = []
+    for pid in roots:
+        try:
+            root = psutil.Process(pid)
+            tree += [root, *root.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            continue
     sizes = []
     for process in tree:
         try:

@@ -31,7 +31,7 @@ def report(name: str, title: str, columns: list[str], rows: list[list[Any]], dat
         table.add_column(column)
     for row in rows:
         table.add_row(*[_cell(v) for v in row])
-    Console().print(table)
+    Console(width=max(120, 16 * len(columns))).print(table)  # never squeezed to an 80-column pipe
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / f"{name}.json"
     path.write_text(json.dumps({"machine": machine(), **data}, indent=2))

@@ -4,22 +4,26 @@ Every path runs as its own process tree (the mlplane one is a real daemon, `mlpl
 `POST /v1/ingestions` and followed over its WebSocket to `completed`); wall time and peak RSS are
 sampled with psutil. Each ends with the clean rows (deduplicated, no nulls) in a DuckDB table.
 
-Run: `python -m benchmarks.ingestion [--rows 5000000] [--partitions 1 2 4]`.
+Run: `python -m benchmarks.ingestion [--rows 5000000] [--partitions 1 2 4] [--workers 2]`.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import subprocess
 import sys
 import tempfile
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 
+from adapters.embedded_redis.server import find_binary, free_port
 from benchmarks._ingestion_data import generate
 from benchmarks._ingestion_paths import COLUMNS
 from benchmarks._measure import Measured, measure
@@ -40,19 +44,49 @@ def baseline(path: str, fmt: str, source: Path, work: Path) -> tuple[int, Measur
     return int(out.strip().split("=")[1]), measured
 
 
-def mlplane(fmt: str, source: Path, partitions: int, work: Path) -> tuple[int, Measured]:
-    daemon = DaemonProcess(Path(tempfile.mkdtemp(dir=work)), {"MLPLANE_SEED_DEMO": "false",
-                                                              "MLPLANE_LOG_LEVEL": "warning", **DAEMON_ENV})
-    url = daemon.start(timeout=120)
-    body = {"sources": [str(source)], "table": "bench", "format": fmt, "mode": "replace", "partitions": partitions,
-            "cleaning": {"dedupe": "exact", "drop_nulls": COLUMNS}}
-    try:
-        # A daemon is long-lived: start its staging processes before timing, as any earlier ingestion would.
-        asyncio.run(_ingest(url, {**body, "sources": [str(_warm_up_file(work))], "format": "csv", "table": "warm"}))
-        rows, measured = measure(daemon.pid, lambda: asyncio.run(_ingest(url, body)))
-    finally:
-        daemon.stop()
+def mlplane(fmt: str, source: Path, partitions: int, work: Path, workers: int = 0) -> tuple[int, Measured]:
+    """`workers` > 0: the daemon leaves the ingestion queue to that many `mlplane worker --queue ingestion`
+    processes (one staging process each) sharing its Redis; it still commits (it owns the DuckDB file)."""
+    data_dir = Path(tempfile.mkdtemp(dir=work))
+    with _redis(data_dir, workers) as redis_env:
+        env = {"MLPLANE_SEED_DEMO": "false", "MLPLANE_LOG_LEVEL": "warning", **DAEMON_ENV, **redis_env}
+        if workers:
+            env["MLPLANE_DAEMON_QUEUES"] = '["training", "actions"]'
+        daemon = DaemonProcess(data_dir, env)
+        helpers = [DaemonProcess(data_dir, {**env, "MLPLANE_INGESTION_PROCESSES": "1"},
+                                 ("worker", "--queue", "ingestion")) for _ in range(workers)]
+        url = daemon.start(timeout=120)
+        for helper in helpers:
+            helper.start(timeout=120)
+        body = {"sources": [str(source)], "table": "bench", "format": fmt, "mode": "replace",
+                "partitions": partitions, "cleaning": {"dedupe": "exact", "drop_nulls": COLUMNS}}
+        try:
+            # A daemon is long-lived: start its staging processes before timing, as any earlier ingestion would.
+            warm = {**body, "sources": [str(_warm_up_file(work))], "format": "csv", "table": "warm"}
+            asyncio.run(_ingest(url, {**warm, "partitions": max(1, workers)}))
+            pids = [daemon.pid, *(h.pid for h in helpers)]
+            rows, measured = measure(pids, lambda: asyncio.run(_ingest(url, body)))
+        finally:
+            for process in [*helpers, daemon]:
+                process.stop()
     return rows, measured
+
+
+@contextlib.contextmanager
+def _redis(data_dir: Path, workers: int) -> Iterator[dict[str, str]]:
+    """Separate workers need a Redis they can all reach: start one; else the daemon embeds its own."""
+    if not workers:
+        yield {}
+        return
+    port = free_port("127.0.0.1")
+    server = subprocess.Popen([str(find_binary()), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                               "--appendonly", "no", "--dir", str(data_dir)], stdout=subprocess.DEVNULL)
+    try:
+        time.sleep(0.5)
+        yield {"MLPLANE_REDIS_URL": f"redis://127.0.0.1:{port}/0"}
+    finally:
+        server.terminate()
+        server.wait(10)
 
 
 def _warm_up_file(work: Path) -> Path:
@@ -76,7 +110,7 @@ async def _ingest(url: str, body: dict[str, Any]) -> int:
     raise RuntimeError("event stream ended without a terminal event")
 
 
-def run(rows: int, partitions: list[int]) -> None:
+def run(rows: int, partitions: list[int], workers: int) -> None:
     work = DATA_DIR / "runs"
     work.mkdir(parents=True, exist_ok=True)
     files = dict(zip(("csv", "parquet"), generate(rows, DATA_DIR), strict=True))
@@ -85,6 +119,9 @@ def run(rows: int, partitions: list[int]) -> None:
         results[("naive pandas", fmt)] = baseline("naive", fmt, source, work)
         for n in partitions:
             results[(f"mlplane p{n}", fmt)] = mlplane(fmt, source, n, work)
+        if workers:
+            n = max(partitions)
+            results[(f"mlplane p{n}, {workers} workers", fmt)] = mlplane(fmt, source, n, work, workers)
         results[("duckdb reader", fmt)] = baseline("duckdb", fmt, source, work)
     _report(rows, files, results)
 
@@ -92,33 +129,45 @@ def run(rows: int, partitions: list[int]) -> None:
 def _report(rows: int, files: dict[str, Path], results: dict[tuple[str, str], tuple[int, Measured]]) -> None:
     table, data = [], []
     for (path, fmt), (kept, m) in results.items():
-        naive, ceiling = results[("naive pandas", fmt)][1], results[("duckdb reader", fmt)][1]
-        row = {"path": path, "format": fmt, "seconds": m.seconds, "peak_largest_mib": m.peak_largest_mib,
-               "peak_child_mib": m.peak_child_mib,
-               "peak_sum_mib": m.peak_sum_mib, "added_mib": m.added_mib, "rows_per_s": rows / m.seconds,
-               "rows_kept": kept,
-               "speedup_vs_naive": naive.seconds / m.seconds, "time_vs_duckdb": m.seconds / ceiling.seconds,
-               "largest_peak_vs_naive": m.peak_largest_mib / naive.peak_largest_mib}
+        row = _row(rows, path, fmt, kept, m, results[("naive pandas", fmt)][1], results[("duckdb reader", fmt)][1])
         data.append(row)
-        table.append([path, fmt, m.seconds, m.peak_largest_mib, m.peak_child_mib, m.peak_sum_mib, m.added_mib,
-                      f"{row['rows_per_s']:,.0f}",
-                      f"{row['speedup_vs_naive']:.2f}x", f"{row['time_vs_duckdb']:.2f}x",
-                      f"{row['largest_peak_vs_naive']:.0%}", f"{kept:,}"])
-    columns = ["path", "format", "seconds", "peak MiB (largest)", "largest child", "peak MiB (sum)", "MiB added",
-               "rows/s",
-               "vs naive (speed)",
-               "vs DuckDB (time)", "peak vs naive", "rows kept"]
+        table.append([path, fmt, m.seconds, f"{row['rows_per_s']:,.0f}", f"{row['speedup_vs_naive']:.2f}x",
+                      f"{row['time_vs_duckdb']:.2f}x", m.peak_largest_mib, row["worker_peak_mib"],
+                      f"{row['worker_peak_vs_naive']:.0%}", f"{m.root_idle_mib:,.0f} -> {m.root_peak_mib:,.0f}"
+                      if m.root_idle_mib else "", m.peak_sum_mib, f"{kept:,}"])
+    columns = ["path", "format", "seconds", "rows/s", "vs naive (speed)", "vs DuckDB (time)", "largest process MiB",
+               "largest worker MiB", "worker peak vs naive", "daemon MiB idle -> peak", "all processes MiB",
+               "rows kept"]
     sizes = {fmt: round(path.stat().st_size / (1 << 20), 1) for fmt, path in files.items()}
+    paths = dict.fromkeys(p for p, _ in results if p.startswith("mlplane"))
+    csv_over_parquet = {p: results[(p, "csv")][1].seconds / results[(p, "parquet")][1].seconds for p in paths
+                        if (p, "csv") in results and (p, "parquet") in results}
     report("ingestion", f"Ingestion of {rows:,} rows (CSV {sizes['csv']} MiB, Parquet {sizes['parquet']} MiB)",
-           columns, table, {"rows": rows, "input_mib": sizes, "daemon_env": DAEMON_ENV, "results": data})
+           columns, table, {"rows": rows, "input_mib": sizes, "daemon_env": DAEMON_ENV, "results": data,
+                            "parquet_speedup_over_csv": csv_over_parquet})
+    for path, ratio in csv_over_parquet.items():
+        print(f"{path}: Parquet {ratio:.2f}x faster than CSV")
+
+
+def _row(rows: int, path: str, fmt: str, kept: int, m: Measured, naive: Measured, ceiling: Measured) -> dict[str, Any]:
+    # A baseline is one process doing everything; for mlplane the workers are the processes other
+    # than the daemon (staging processes, separate workers), and the daemon is reported on its own.
+    worker = m.peak_child_mib if path.startswith("mlplane") else m.peak_largest_mib
+    return {"path": path, "format": fmt, "seconds": m.seconds, "rows_per_s": rows / m.seconds, "rows_kept": kept,
+            "peak_largest_mib": m.peak_largest_mib, "worker_peak_mib": worker, "peak_sum_mib": m.peak_sum_mib,
+            "daemon_idle_mib": m.root_idle_mib, "daemon_peak_mib": m.root_peak_mib,
+            "speedup_vs_naive": naive.seconds / m.seconds, "time_vs_duckdb": m.seconds / ceiling.seconds,
+            "worker_peak_vs_naive": worker / naive.peak_largest_mib,
+            "largest_peak_vs_naive": m.peak_largest_mib / naive.peak_largest_mib}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=5_000_000)
     parser.add_argument("--partitions", type=int, nargs="+", default=[1, 2, 4])
+    parser.add_argument("--workers", type=int, default=2, help="separate staging worker processes (0: skip)")
     args = parser.parse_args()
-    run(args.rows, args.partitions)
+    run(args.rows, args.partitions, args.workers)
 
 
 if __name__ == "__main__":
