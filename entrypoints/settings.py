@@ -44,6 +44,8 @@ class Settings(BaseSettings):
                                             description="e.g. 512MB; empty: DuckDB's default (80% of RAM)")
     seed_demo: bool = True
     demo_rows: int = Field(default=100_000, ge=100)
+    ws_send_timeout_s: float = Field(default=30.0, gt=0, description="an event WebSocket client that accepts "
+                                     "nothing this long is closed (1013): a congested link, not a stalled reader")
     max_body_bytes: int = Field(default=1 << 20, ge=1024)
     shutdown_grace_s: float = Field(default=30.0, ge=0)
     log_level: Literal["debug", "info", "warning", "error"] = "info"

@@ -15,16 +15,13 @@ import asyncio
 import contextlib
 import json
 import logging
-import os
 from collections.abc import AsyncIterator
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from domain.types.events import Event, event_id_key
-from entrypoints.api.keys import SOCKETS
+from entrypoints.api.keys import CONTAINER, SOCKETS
 
-# Overridable for tests; 30 s tolerates a congested link, not a client that stopped reading.
-SEND_TIMEOUT_S = float(os.environ.get("MLPLANE_WS_SEND_TIMEOUT_S", "30"))
 CLOSE_TIMEOUT_S = 5.0
 log = logging.getLogger(__name__)
 
@@ -33,7 +30,7 @@ SLOW_CLIENT_REASON = b"client too slow; reconnect with ?after=<the last event id
 
 
 class SlowClient(Exception):
-    """The client did not accept an event within SEND_TIMEOUT_S."""
+    """The client did not accept an event within the send timeout (MLPLANE_WS_SEND_TIMEOUT_S)."""
 
 
 def parse_after(request: web.Request) -> str | None:
@@ -49,7 +46,8 @@ async def stream_events(
     socket = web.WebSocketResponse(heartbeat=20.0, max_msg_size=64 * 1024)
     await socket.prepare(request)
     request.app[SOCKETS].add(socket)
-    sender = asyncio.create_task(_send(socket, events, stop_on_terminal))
+    timeout = request.app[CONTAINER].settings().ws_send_timeout_s
+    sender = asyncio.create_task(_send(socket, events, stop_on_terminal, timeout))
     receiver = asyncio.create_task(_receive(socket))
     code, reason = WSCloseCode.OK, b""
     try:
@@ -57,7 +55,7 @@ async def stream_events(
         if sender.done() and isinstance(sender.exception(), SlowClient):
             code, reason = WSCloseCode.TRY_AGAIN_LATER, SLOW_CLIENT_REASON
             log.warning("slow WebSocket client disconnected (%s): no event accepted in %.0fs", request.path,
-                        SEND_TIMEOUT_S)
+                        timeout)
     finally:
         for task in (sender, receiver):
             task.cancel()
@@ -78,10 +76,11 @@ async def close_within(request: web.Request, socket: web.WebSocketResponse, code
             request.transport.abort()  # a client that reads nothing would hold the buffers forever
 
 
-async def _send(socket: web.WebSocketResponse, events: AsyncIterator[Event], stop_on_terminal: bool) -> None:
+async def _send(socket: web.WebSocketResponse, events: AsyncIterator[Event], stop_on_terminal: bool,
+                timeout: float) -> None:
     async for event in events:
         try:
-            await asyncio.wait_for(socket.send_str(json.dumps(event.to_dict())), SEND_TIMEOUT_S)
+            await asyncio.wait_for(socket.send_str(json.dumps(event.to_dict())), timeout)
         except TimeoutError:
             raise SlowClient() from None
         if stop_on_terminal and event.is_terminal:
