@@ -6,9 +6,7 @@ lifecycle (Redis, DuckDB, the process pool) are opened and closed by `entrypoint
 
 from __future__ import annotations
 
-from concurrent.futures import ProcessPoolExecutor
 from datetime import timedelta
-from multiprocessing import get_context
 
 from arq.connections import ArqRedis
 from dependency_injector import containers, providers
@@ -19,9 +17,7 @@ from adapters.duckdb.warehouse import DuckDBWarehouse
 from adapters.filesystem.artifact_store import FilesystemArtifactStore
 from adapters.keras.backend import KerasModelBackend
 from adapters.onnx.model_server import OnnxModelServer
-from adapters.pyarrow_files.allocator import prefer_returning_allocator
 from adapters.pyarrow_files.bulk_files import PyArrowBulkFiles
-from adapters.pyarrow_files.locations import GcsConfig
 from adapters.redis.event_log import RedisEventLog
 from adapters.redis.job_store import RedisJobStore
 from adapters.redis_streams.actions import RedisActionLedger, RedisPublishExecutor
@@ -33,7 +29,6 @@ from adapters.redis_streams.producer import RedisStreamProducer
 from adapters.redis_streams.signal_reader import RedisSignalReader
 from adapters.redis_streams.signals import RedisSignalSink
 from adapters.redis_streams.windows import RedisWindowStore
-from adapters.secrets.providers import ChainedSecretProvider, DirectorySecretProvider, EnvSecretProvider
 from adapters.sklearn.backend import SklearnModelBackend
 from adapters.system.clock import RandomIds, SystemClock
 from adapters.webhook.executor import WebhookExecutor
@@ -63,37 +58,10 @@ from entrypoints.cloud_clients import (
     bigquery_client,
     bigquery_warehouse,
     gcs_artifact_store,
-    secret_manager,
     storage_client,
 )
+from entrypoints.factories import fit_pool, gcs_files, secret_providers, staging_pool
 from entrypoints.settings import Settings
-from ports.secrets import SecretProvider
-
-
-def _fit_pool(processes: int) -> ProcessPoolExecutor | None:
-    # forkserver: never fork a process that holds an event loop, Redis sockets and DuckDB.
-    return ProcessPoolExecutor(processes, mp_context=get_context("forkserver")) if processes else None
-
-
-def _staging_pool(processes: int) -> ProcessPoolExecutor | None:
-    return ProcessPoolExecutor(processes, mp_context=get_context("forkserver"),
-                               initializer=prefer_returning_allocator) if processes else None
-
-
-def _secret_providers(settings: Settings) -> ChainedSecretProvider:
-    chain: list[SecretProvider] = [DirectorySecretProvider(settings.secrets_dir)] if settings.secrets_dir else []
-    chain.append(EnvSecretProvider())
-    if settings.profile == "gcp":
-        chain.append(secret_manager(settings.gcp_project))
-    return ChainedSecretProvider(chain)
-
-
-def _gcs_files(settings: Settings) -> GcsConfig | None:
-    """How staging processes reach gs:// sources and the staged objects (none in 'local')."""
-    if settings.profile == "local":
-        return None
-    endpoint = settings.gcs_emulator_url if settings.profile == "emulated" else None
-    return GcsConfig(settings.gcp_project, endpoint)
 
 
 class Container(containers.DeclarativeContainer):
@@ -104,7 +72,7 @@ class Container(containers.DeclarativeContainer):
     clock = providers.Singleton(SystemClock)
     ids = providers.Singleton(RandomIds)
     redis = providers.Singleton(ArqRedis.from_url, redis_url)
-    secrets = providers.Singleton(_secret_providers, settings)
+    secrets = providers.Singleton(secret_providers, settings)
 
     profile = providers.Callable(lambda s: s.profile, settings)
     gcs = providers.Singleton(storage_client, settings)
@@ -134,7 +102,7 @@ class Container(containers.DeclarativeContainer):
         emulated=_gcs_store,
         gcp=_gcs_store,
     )
-    fit_pool = providers.Singleton(_fit_pool, providers.Callable(lambda s: s.fit_processes, settings))
+    fit_pool = providers.Singleton(fit_pool, providers.Callable(lambda s: s.fit_processes, settings))
     sklearn_backend = providers.Singleton(SklearnModelBackend, fit_pool)
     # Shares the fit pool: a worker that has run a Keras job keeps TensorFlow loaded (~640 MiB),
     # while the daemon process itself never imports it.
@@ -170,8 +138,8 @@ class Container(containers.DeclarativeContainer):
 
     # Ingestion: partitions are staged in their own pool (they never open the warehouse); the
     # committer alone needs the warehouse, so a worker that only stages never opens DuckDB.
-    ingest_pool = providers.Singleton(_staging_pool, providers.Callable(lambda s: s.ingestion_processes, settings))
-    bulk_files = providers.Singleton(PyArrowBulkFiles, ingest_pool, providers.Callable(_gcs_files, settings))
+    ingest_pool = providers.Singleton(staging_pool, providers.Callable(lambda s: s.ingestion_processes, settings))
+    bulk_files = providers.Singleton(PyArrowBulkFiles, ingest_pool, providers.Callable(gcs_files, settings))
     ingestion = providers.Singleton(
         IngestionService, files=bulk_files, jobs=jobs, events=events, queue=queue, clock=clock, ids=ids,
         max_auto_partitions=providers.Callable(lambda s: max(2, s.ingestion_processes), settings))

@@ -1,0 +1,40 @@
+"""Factories the container calls that are more than a constructor: process pools, the secret
+chain, and how staging processes reach Cloud Storage."""
+
+from __future__ import annotations
+
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
+
+from adapters.pyarrow_files.allocator import prefer_returning_allocator
+from adapters.pyarrow_files.locations import GcsConfig
+from adapters.secrets.providers import ChainedSecretProvider, DirectorySecretProvider, EnvSecretProvider
+from entrypoints.cloud_clients import secret_manager
+from entrypoints.settings import Settings
+from ports.secrets import SecretProvider
+
+
+def fit_pool(processes: int) -> ProcessPoolExecutor | None:
+    # forkserver: never fork a process that holds an event loop, Redis sockets and DuckDB.
+    return ProcessPoolExecutor(processes, mp_context=get_context("forkserver")) if processes else None
+
+
+def staging_pool(processes: int) -> ProcessPoolExecutor | None:
+    return ProcessPoolExecutor(processes, mp_context=get_context("forkserver"),
+                               initializer=prefer_returning_allocator) if processes else None
+
+
+def secret_providers(settings: Settings) -> ChainedSecretProvider:
+    chain: list[SecretProvider] = [DirectorySecretProvider(settings.secrets_dir)] if settings.secrets_dir else []
+    chain.append(EnvSecretProvider())
+    if settings.profile == "gcp":
+        chain.append(secret_manager(settings.gcp_project))
+    return ChainedSecretProvider(chain)
+
+
+def gcs_files(settings: Settings) -> GcsConfig | None:
+    """How staging processes reach gs:// sources and the staged objects (none in 'local')."""
+    if settings.profile == "local":
+        return None
+    endpoint = settings.gcs_emulator_url if settings.profile == "emulated" else None
+    return GcsConfig(settings.gcp_project, endpoint)
