@@ -51,7 +51,7 @@ def mlplane(fmt: str, source: Path, partitions: int, work: Path, workers: int = 
     with _redis(data_dir, workers) as redis_env:
         env = {"MLPLANE_SEED_DEMO": "false", "MLPLANE_LOG_LEVEL": "warning", **DAEMON_ENV, **redis_env}
         if workers:
-            env["MLPLANE_DAEMON_QUEUES"] = '["training", "actions"]'
+            env["MLPLANE_DAEMON_QUEUES"] = '["training", "commits", "actions"]'
         daemon = DaemonProcess(data_dir, env)
         helpers = [DaemonProcess(data_dir, {**env, "MLPLANE_INGESTION_PROCESSES": "1"},
                                  ("worker", "--queue", "ingestion")) for _ in range(workers)]

@@ -16,6 +16,7 @@ from typing import Any
 
 from aiohttp import web
 
+from domain.services.ingestion import COMMIT_QUEUE
 from domain.services.training import TRAINING_QUEUE
 from domain.types.secrets import Secret
 from entrypoints.api.app import create_app
@@ -35,9 +36,9 @@ async def run_process(settings: Settings, *, serve_api: bool, queues: Sequence[s
     """`pipelines`: consumers to run here; None runs every configured pipeline (`mlplane up`)."""
     for queue in queues:
         check_queue_allowed(queue, settings.profile, in_daemon)
-    if in_daemon and settings.profile == "local" and TRAINING_QUEUE not in queues:
-        raise StartupError("MLPLANE_DAEMON_QUEUES must include 'training' in the 'local' profile: only the daemon "
-                           "may open the DuckDB file, and fits and ingestion commits run on that queue")
+    if in_daemon and settings.profile == "local" and not {TRAINING_QUEUE, COMMIT_QUEUE} <= set(queues):
+        raise StartupError("MLPLANE_DAEMON_QUEUES must include 'training' and 'commits' in the 'local' profile: "
+                           "only the daemon may open the DuckDB file, which fits and ingestion commits read")
     if serve_api and not in_daemon and settings.profile == "local":
         raise StartupError("a separate 'mlplane api' needs a shared warehouse: in the 'local' profile "
                            "the DuckDB file belongs to 'mlplane up'; use the 'emulated' or 'gcp' profile")

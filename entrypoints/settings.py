@@ -37,7 +37,8 @@ class Settings(BaseSettings):
                                      description="processes that stage partitions; 0: in threads")
     # Leave out "ingestion" when separate `mlplane worker --queue ingestion` processes (or machines)
     # stage partitions, so the daemon keeps its cores for the API, commits and training.
-    daemon_queues: tuple[Literal["training", "ingestion", "actions"], ...] = ("training", "ingestion", "actions")
+    daemon_queues: tuple[Literal["training", "ingestion", "commits", "actions"], ...] = (
+        "training", "ingestion", "commits", "actions")
     ingestion_timeout_s: int = Field(default=3600, ge=10, description="per partition task")
     ingestion_max_tries: int = Field(default=3, ge=1, le=50)
     duckdb_memory_limit: str | None = Field(default=None, pattern=r"^\d+(\.\d+)?\s*[KMGT]i?B$",

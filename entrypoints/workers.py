@@ -19,9 +19,9 @@ from domain.services.training import TRAIN_TASK, TRAINING_QUEUE
 from entrypoints.action_worker import action_handlers, action_queue_settings
 from entrypoints.container import Container
 
-QUEUES = (TRAINING_QUEUE, INGESTION_QUEUE, ACTIONS_QUEUE)
+QUEUES = (TRAINING_QUEUE, INGESTION_QUEUE, COMMIT_QUEUE, ACTIONS_QUEUE)
 # Queues whose tasks open the warehouse; with DuckDB only the daemon's process may do that.
-# Ingestion commits ride on the training queue for that reason; its partitions never open it.
+# Ingestion partitions never open it, so any process may stage them.
 WAREHOUSE_QUEUES = frozenset({TRAINING_QUEUE, COMMIT_QUEUE})
 
 
@@ -76,6 +76,9 @@ def _queue_settings(container: Container, queue: str) -> QueueSettings:
     if queue == INGESTION_QUEUE:  # one partition in flight per staging process
         return QueueSettings(queue=queue, timeout_s=s.ingestion_timeout_s, max_tries=s.ingestion_max_tries,
                              concurrency=max(1, s.ingestion_processes))
+    if queue == COMMIT_QUEUE:  # one at a time: a warehouse load is the writer, and DuckDB has one
+        return QueueSettings(queue=queue, timeout_s=s.ingestion_timeout_s, max_tries=s.ingestion_max_tries,
+                             concurrency=1)
     return QueueSettings(queue=queue, timeout_s=s.training_timeout_s, max_tries=s.training_max_tries,
                          concurrency=s.training_concurrency)
 
@@ -100,7 +103,8 @@ def _handlers(container: Container) -> dict[str, list[TaskHandler]]:
         await retrainer.fail(payload["job_id"], message)
 
     return {TRAINING_QUEUE: [TaskHandler(TRAIN_TASK, train, give_up),
-                             TaskHandler(RETRAIN_TASK, retrain, give_up_retrain), _commit_handler(container)]}
+                             TaskHandler(RETRAIN_TASK, retrain, give_up_retrain)],
+            COMMIT_QUEUE: [_commit_handler(container)]}
 
 
 def _stage_handlers(container: Container) -> list[TaskHandler]:

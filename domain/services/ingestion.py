@@ -21,7 +21,9 @@ from ports.job_store import JobStore
 from ports.task_queue import TaskQueue
 
 INGESTION_QUEUE = "ingestion"
-COMMIT_QUEUE = "training"  # the queue whose workers may open the warehouse (see entrypoints/workers.py)
+# Commits open the warehouse, so they have their own queue, served only where that is allowed (see
+# entrypoints/workers.py) and never stuck behind a long training job on the training queue.
+COMMIT_QUEUE = "commits"
 STAGE_TASK = "ingest_partition"
 COMMIT_TASK = "ingest_commit"
 JOB_KIND = "ingestion"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -69,8 +70,9 @@ def test_train_without_the_token_says_it_was_refused(daemon: DaemonProcess, tmp_
     assert result.returncode != 0 and "401" in result.stderr
 
 
-def test_a_separate_worker_refuses_the_training_queue_in_the_local_profile(tmp_path: Path) -> None:
-    result = mlplane("worker", "--queue", "training", "--data-dir", str(tmp_path), timeout=60)
+@pytest.mark.parametrize("queue", ["training", "commits"])
+def test_a_separate_worker_refuses_the_warehouse_queues_in_the_local_profile(tmp_path: Path, queue: str) -> None:
+    result = mlplane("worker", "--queue", queue, "--data-dir", str(tmp_path), timeout=60)
     assert result.returncode == 2
     assert "owned by the daemon" in result.stderr and "'emulated' or 'gcp'" in result.stderr
 
@@ -84,3 +86,12 @@ def test_binding_beyond_loopback_without_a_token_is_refused_before_anything_bind
     result = mlplane("up", "--host", "0.0.0.0", "--port", "0", "--data-dir", str(tmp_path), timeout=60)
     assert result.returncode == 2 and "without authentication" in result.stderr
     assert not (tmp_path / "redis").exists()  # refused before even the embedded Redis started
+
+
+def test_the_daemon_refuses_to_leave_the_warehouse_queues_to_others_in_local(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MLPLANE_")}
+    result = subprocess.run([sys.executable, "-m", "entrypoints.cli", "up", "--port", "0", "--data-dir", str(tmp_path)],
+                            capture_output=True, text=True, timeout=60, cwd=Path(__file__).resolve().parents[2],
+                            env={**env, "MLPLANE_DAEMON_QUEUES": '["training", "ingestion", "actions"]'})
+    assert result.returncode != 0
+    assert "MLPLANE_DAEMON_QUEUES must include 'training' and 'commits'" in result.stderr + result.stdout

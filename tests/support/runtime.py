@@ -15,7 +15,7 @@ from entrypoints.workers import build_worker
 
 
 @contextlib.asynccontextmanager
-async def running_container(settings: Settings, queues: tuple[str, ...] = ("training", "ingestion"),
+async def running_container(settings: Settings, queues: tuple[str, ...] = ("training", "ingestion", "commits"),
                             ) -> AsyncIterator[Container]:
     container = build_container(settings)
     async with open_runtime(container):
