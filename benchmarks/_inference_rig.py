@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import orjson
 import redis as sync_redis
 import redis.asyncio as aioredis
 from redis.exceptions import ResponseError
@@ -21,7 +22,7 @@ from adapters.redis.event_log import RedisEventLog
 from adapters.redis_streams.dead_letters import RedisDeadLetters
 from adapters.redis_streams.entity_state import RedisEntityStateStore
 from adapters.redis_streams.event_source import RedisEventSource
-from adapters.redis_streams.signals import RedisSignalSink
+from adapters.redis_streams.signals import WRITE_LINES, RedisSignalSink, lines
 from adapters.redis_streams.windows import RedisWindowStore
 from adapters.system.clock import SystemClock
 from domain.services.aliases import AliasService
@@ -63,21 +64,28 @@ def produce(url: str, key: str, n: int, rate: float = 0.0, seed: int = 0) -> mul
 
 
 async def bare_loop(redis: aioredis.Redis, stream: str, signals: str, n: int) -> None:
-    """The ceiling: XREADGROUP, JSON parse, XADD one signal per event, XACK — no features, no model."""
+    """The ceiling: XREADGROUP, JSON parse, XADD one signal per event, XACK — no features, no model.
+    Same JSON library (orjson) and same signal write (one WRITE_LINES call per batch) as the pipeline."""
     await _group(redis, stream)
-    done = 0
+    write, done = redis.register_script(WRITE_LINES), 0
     while done < n:
         reply = await redis.xreadgroup(GROUP, "bare", {stream: ">"}, count=1000, block=100)
         for _stream, items in reply or []:
-            async with redis.pipeline(transaction=False) as pipe:
-                for entry_id, fields in items:
-                    body = json.loads(fields[b"data"])
-                    latency = time.time() * 1000 - int(entry_id.split(b"-")[0])
-                    pipe.xadd(signals, {"data": json.dumps({"event_id": entry_id.decode(), "entity": body["entity_id"],
-                                                            "latency_ms": latency})})
-                pipe.xack(stream, GROUP, *[i for i, _ in items])
-                await pipe.execute()
+            rows = []
+            for entry_id, fields in items:
+                body = orjson.loads(fields[b"data"])
+                latency = time.time() * 1000 - int(entry_id.split(b"-")[0])
+                rows.append({"event_id": entry_id.decode(), "entity": body["entity_id"], "latency_ms": latency})
+            await _write_and_ack(redis, write, stream, signals, rows, items)
             done += len(items)
+
+
+async def _write_and_ack(redis: aioredis.Redis, write: Any, stream: str, signals: str, rows: list[Any],
+                         items: list[Any]) -> None:
+    async with redis.pipeline(transaction=False) as pipe:
+        await write(keys=[signals], args=[100_000, lines(rows)], client=pipe)
+        pipe.xack(stream, GROUP, *[i for i, _ in items])
+        await pipe.execute()
 
 
 async def _group(redis: aioredis.Redis, stream: str) -> None:

@@ -1,10 +1,10 @@
 """Streaming inference benchmark: one consumer, events through Redis, a decision tree and a Keras MLP.
 
 Compared in the same run: (a) the bare transport loop (read, parse, one signal per event, ack: the
-ceiling of this design); the full pipeline (windows in Redis, 8 window features, ONNX Runtime
-predict, signals, stats) on a backlog replayed as fast as possible, and its event->signal latency
-at half that load; (b) the naive loop calling the library's `predict` once per event; (c) one
-offline predict over all the events' features.
+ceiling of this design; the same JSON library and signal write as the pipeline); the full
+pipeline (windows in Redis, 8 window features, ONNX Runtime predict, signals, stats) on a backlog
+replayed as fast as possible, and its event->signal latency at half that load; (b) the naive loop
+calling the library's `predict` once per event; (c) one offline predict over all the events' features.
 
 Run: `python -m benchmarks.inference [--events 50000] [--quick]`.
 """
@@ -124,6 +124,7 @@ async def bench(redis: aioredis.Redis, root: Path, n: int) -> None:
     def bare_loop(k: int) -> Any:
         return rig.bare_loop(redis, f"{NS}stream:bare", f"{NS}signals:bare", k)
 
+    gc.freeze()  # as for the pipelines below
     bare = await throughput(redis, "bare", n, bare_loop)
     async def bare_ready() -> Any:
         return bare_loop
@@ -141,7 +142,7 @@ async def bench(redis: aioredis.Redis, root: Path, n: int) -> None:
                      d["offline_rows_per_s"]])
     pool.shutdown()
     report("inference", "Streaming inference: one consumer, events through Redis",
-           ["path", "events/s", "vs bare", "p50 ms @half", "p99 ms @half", "naive events/s (b)", "vs naive",
+           ["path", "events/s", "vs bare (a)", "p50 ms @half", "p99 ms @half", "naive events/s (b)", "vs naive",
             "offline rows/s (c)"], rows, data)
 
 
@@ -149,16 +150,17 @@ async def bench_model(redis: aioredis.Redis, registry: rig.Registry, algorithm: 
                       files: dict[str, bytes], backend: Any, n: int, bare: float) -> dict[str, Any]:
     name = algorithm.replace("_", "-")
     signals = f"{NS}signals:{name}"
-    consume_full = lambda k: rig.run_service(rig.service(redis, NS, registry, name, backend), redis, signals, k)  # noqa: E731
-    rate = await throughput(redis, name, n, consume_full)
-    already = await redis.xlen(signals)
 
     async def warmed() -> Any:
+        """A consumer as PipelineRunner starts one: model loaded, then gc.freeze (no full-GC pauses
+        over library objects); it stops once the signals stream holds k more entries."""
         svc = rig.service(redis, NS, registry, name, backend)
         await svc.warm_up()
-        gc.freeze()  # as PipelineRunner.start does after loading: no full-GC pauses over library objects
+        gc.freeze()
+        already = await redis.xlen(signals)
         return lambda k: rig.run_service(svc, redis, signals, already + k)
 
+    rate = await throughput(redis, name, n, await warmed())
     half = await half_load(redis, name, n // 2, rate / 2, warmed)
     features = np.random.default_rng(0).normal(size=(n, len(rig.COLUMNS)))
     call = naive_call(algorithm, model, files)

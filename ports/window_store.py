@@ -3,12 +3,47 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Protocol, overload
+
+import numpy as np
+import numpy.typing as npt
 
 from domain.types.streams import ParsedEvent
 
 # One row per event in the window, oldest first: (timestamp, values in the pipeline's field order).
 Window = Sequence[tuple[float, Sequence[float]]]
+
+
+class WindowBatch(Sequence[Window]):
+    """A batch's windows as rows of two flat arrays, so features need no per-event objects: event
+    i's window is rows starts[i] .. starts[i] + lengths[i] - 1 of `times` [rows] and `values`
+    [rows, fields]. Windows may share rows (one entity's successive events)."""
+
+    def __init__(self, times: npt.NDArray[np.float64], values: npt.NDArray[np.float64],
+                 starts: npt.NDArray[np.int64], lengths: npt.NDArray[np.int64]) -> None:
+        self.times, self.values, self.starts, self.lengths = times, values, starts, lengths
+
+    @classmethod
+    def of(cls, windows: Sequence[Window], n_fields: int) -> WindowBatch:
+        if isinstance(windows, WindowBatch):
+            return windows
+        rows = [row for window in windows for row in window]
+        lengths = np.fromiter((len(w) for w in windows), dtype=np.int64, count=len(windows))
+        values = np.array([row[1] for row in rows], dtype=np.float64).reshape(len(rows), n_fields)
+        return cls(np.array([row[0] for row in rows], dtype=np.float64), values, np.cumsum(lengths) - lengths, lengths)
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    @overload
+    def __getitem__(self, i: int) -> Window: ...
+    @overload
+    def __getitem__(self, i: slice) -> Sequence[Window]: ...
+    def __getitem__(self, i: int | slice) -> Window | Sequence[Window]:
+        if isinstance(i, slice):
+            return [self[j] for j in range(len(self))[i]]
+        rows = slice(int(self.starts[i]), int(self.starts[i] + self.lengths[i]))
+        return list(zip(self.times[rows].tolist(), self.values[rows].tolist(), strict=True))
 
 
 class WindowStore(Protocol):
@@ -17,11 +52,12 @@ class WindowStore(Protocol):
     `append` adds each event to its entity's window, in order, and returns the window as of
     that event (including it). Idempotent by event id: an event at or before the entity's last
     applied id is not added again, and the window returned is the one it had then (as far as the
-    retained history allows), so a redelivered event yields the same features.
+    retained history allows), so a redelivered event yields the same features. Adapters may
+    return a WindowBatch (the fast path for features) or any other sequence of windows.
     """
 
     async def append(
         self, pipeline: str, events: Sequence[ParsedEvent], max_events: int, max_age_s: float | None
-    ) -> list[Window]: ...
+    ) -> Sequence[Window]: ...
 
     async def clear(self, pipeline: str) -> None: ...

@@ -97,7 +97,10 @@ def _entries(reply: Any) -> list[tuple[str, str]]:
     """(id, data) pairs; an entry trimmed while pending comes back empty and is skipped here."""
     out = []
     for _stream, items in reply or []:
-        out.extend((text(i), _raw(f)) for i, f in items if f)
+        if items and isinstance(items[0][0], bytes):  # the usual client: one decode per value, nothing else
+            out.extend((i.decode(), f[b"data"].decode() if b"data" in f else "") for i, f in items if f)
+        else:
+            out.extend((text(i), _raw(f)) for i, f in items if f)
     return out
 
 

@@ -7,23 +7,58 @@ recent rate. Reads compute the figures; nothing is kept in process memory.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+import orjson
 from redis.asyncio import Redis
+from redis.client import NEVER_DECODE
 
 from adapters.redis_streams.keys import Keys, text, transient_errors
 from domain.types.streams import Signal
 
-# One call per batch: a pipeline of N XADDs costs N command objects and N parsed replies.
-_WRITE = """
-for i = 2, #ARGV do
-  redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'data', ARGV[i])
+# One call per batch with one argument: the entries' JSON joined by newlines (orjson escapes any
+# newline inside a string), split here. N XADDs in a pipeline, or N arguments, cost N command
+# objects or N encodings in the client; this costs one.
+WRITE_LINES = """
+local buffer, at, n = ARGV[2], 1, 0
+while at <= #buffer do
+  local stop = string.find(buffer, '\\n', at, true) or (#buffer + 1)
+  redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'data', string.sub(buffer, at, stop - 1))
+  at, n = stop + 1, n + 1
 end
-return #ARGV - 1
+return n
+"""
+
+
+def lines(rows: Sequence[Any]) -> bytes:
+    """The WRITE_LINES argument: each row as compact JSON (numpy values as numbers, unknown types as str)."""
+    return b"\n".join([orjson.dumps(row, default=str, option=orjson.OPT_SERIALIZE_NUMPY) for row in rows])
+
+
+def _row(signal: Signal) -> Any:
+    """The signal itself when orjson writes it exactly as to_dict (a dataclass with the same field
+    order, a plain dict of features, a rounded latency); else to_dict."""
+    plain = type(signal.features) is dict and round(signal.latency_ms, 3) == signal.latency_ms
+    return signal if plain else signal.to_dict()
+
+
+# One call per batch for all the stats. The latest latencies are one string of float32s, appended
+# and cut to the last _SAMPLES here: a list of formatted numbers cost an encoding per event.
+_RECORD = """
+redis.call('HINCRBY', KEYS[1], 'events_processed', ARGV[1])
+redis.call('HINCRBY', KEYS[1], 'batches', 1)
+redis.call('HSET', KEYS[1], 'model_version', ARGV[2])
+local kept = redis.pcall('GET', KEYS[2])
+if type(kept) ~= 'string' then kept = '' end  -- none yet, or the list an older version kept
+kept = kept .. ARGV[3]
+if #kept > tonumber(ARGV[5]) then kept = string.sub(kept, -tonumber(ARGV[5])) end
+redis.call('SET', KEYS[2], kept)
+redis.call('LPUSH', KEYS[3], ARGV[4])
+redis.call('LTRIM', KEYS[3], 0, tonumber(ARGV[6]) - 1)
+return 1
 """
 _SAMPLES = 2000
 _RATE_MARKS = 500
@@ -33,38 +68,34 @@ _RATE_WINDOW_S = 10.0
 class RedisSignalSink:
     def __init__(self, redis: Redis, namespace: str, maxlen: int = 100_000) -> None:
         self._redis, self._keys, self._maxlen = redis, Keys(namespace), maxlen
-        self._write = redis.register_script(_WRITE)
+        self._write, self._record = redis.register_script(WRITE_LINES), redis.register_script(_RECORD)
 
     async def write(self, pipeline: str, signals: Sequence[Signal]) -> None:
         if not signals:
             return
-        rows = [json.dumps(signal.to_dict(), default=str) for signal in signals]
         with transient_errors("signal write"):
-            await self._write(keys=[self._keys.signals(pipeline)], args=[self._maxlen, *rows])
+            await self._write(keys=[self._keys.signals(pipeline)],
+                              args=[self._maxlen, lines([_row(s) for s in signals])])
 
     async def record_batch(self, pipeline: str, size: int, latencies_ms: Sequence[float], model_version: int) -> None:
-        counters, samples, marks = (self._keys.stats(pipeline, p) for p in ("counters", "latency", "rate"))
+        keys = [self._keys.stats(pipeline, p) for p in ("counters", "latency", "rate")]
+        packed = np.asarray(latencies_ms[-_SAMPLES:], dtype="<f4").tobytes()
         with transient_errors("stats write"):
-            async with self._redis.pipeline(transaction=False) as pipe:
-                pipe.hincrby(counters, "events_processed", size)
-                pipe.hincrby(counters, "batches", 1)
-                pipe.hset(counters, "model_version", model_version)
-                pipe.lpush(samples, *[f"{v:.3f}" for v in latencies_ms[-_SAMPLES:]])
-                pipe.ltrim(samples, 0, _SAMPLES - 1)
-                pipe.lpush(marks, f"{time.time():.3f}:{size}")
-                pipe.ltrim(marks, 0, _RATE_MARKS - 1)
-                await pipe.execute()
+            await self._record(keys=keys, args=[size, model_version, packed, f"{time.time():.3f}:{size}",
+                                                _SAMPLES * 4, _RATE_MARKS])
 
     async def stats(self, pipeline: str) -> Mapping[str, Any]:
         counters, samples, marks = (self._keys.stats(pipeline, p) for p in ("counters", "latency", "rate"))
         with transient_errors("stats read"):
             async with self._redis.pipeline(transaction=False) as pipe:
                 pipe.hgetall(counters)
-                pipe.lrange(samples, 0, -1)
+                pipe.execute_command("GET", samples, **{NEVER_DECODE: True})  # binary
                 pipe.lrange(marks, 0, -1)
-                raw_counters, raw_samples, raw_marks = await pipe.execute()
+                raw_counters, raw_samples, raw_marks = await pipe.execute(raise_on_error=False)
         c = {text(k): int(v) for k, v in raw_counters.items()}
-        latency = np.array([float(v) for v in raw_samples]) if raw_samples else np.zeros(0)
+        # not bytes: nothing recorded yet, or an older version's list (replaced at the next batch)
+        latency = np.frombuffer(raw_samples, dtype="<f4").astype(np.float64) if isinstance(raw_samples, bytes) \
+            else np.zeros(0)
         processed, batches = c.get("events_processed", 0), c.get("batches", 0)
         return {
             "events_processed": processed,

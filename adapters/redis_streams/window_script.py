@@ -1,56 +1,47 @@
-"""The Lua script that updates a whole batch's windows in one call (see windows.py for the protocol)."""
+"""The Lua script that appends a whole batch to its entities' windows in one call (layout: windows.py).
+
+KEYS: the batch's distinct entity windows. ARGV: record size in bytes, max events, max age (-1:
+none), ttl, then per key the batch's records for it, back to back, ids strictly increasing. A
+record is little-endian float64s: id ms, id seq, ts, values; ids compare as (ms, seq) doubles,
+exact for any real stream id (seq below 2^53). The work is per entity, not per event (a Lua step
+per event cost more than everything else in the batch): skip the records at or before the
+window's last id (redeliveries), append the rest, trim by count then age (the newest kept),
+write the window once. Reply per key: its window as it was before this call, without the header;
+the caller knows the records it sent, so it rebuilds every event's window from that alone.
+"""
 
 from __future__ import annotations
 
-# KEYS: one window list per event (repeats allowed, applied in order).
-# ARGV: max events, max age (-1: none), ttl, then one per event: "<expected last id>\t<entry>", the
-# entry being `id|ts|v1,v2,...` (one argument per event: redis-py's packing is per argument).
-# Reply per event: {'sync'} when the list's last id before the append was the expected one (the
-# caller's copy is current: nothing else to send), {'full', entries...} after an append to a list
-# the caller did not know, {'prefix', entries...} for an event at or before the last applied one
-# (a redelivery: not appended again; the entries up to it).
 WINDOW_BATCH = """
-local function id_of(entry)
-  local ms, seq = string.match(entry, '^(%d+)-(%d+)|')
-  return tonumber(ms), tonumber(seq)
-end
-local max_events, max_age, ttl = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-local replies = {}
-for i, key in ipairs(KEYS) do
-  local expected, entry = string.match(ARGV[3 + i], '^([^\t]*)\t(.*)$')
-  local ms, seq = id_of(entry)
-  local ts = tonumber(string.match(entry, '^[^|]*|([^|]*)|'))
-  local last = redis.call('LINDEX', key, -1)
-  local last_id = ''
-  if last then last_id = string.match(last, '^([^|]*)|') end
-  local lms, lseq = -1, -1
-  if last then lms, lseq = id_of(last) end
-  if last and (lms > ms or (lms == ms and lseq >= seq)) then
-    local out = {'prefix'}
-    for _, e in ipairs(redis.call('LRANGE', key, 0, -1)) do
-      local ems, eseq = id_of(e)
-      if ems < ms or (ems == ms and eseq <= seq) then out[#out + 1] = e end
-    end
-    replies[i] = out
-  else
-    redis.call('RPUSH', key, entry)
-    redis.call('LTRIM', key, -max_events, -1)
-    if max_age >= 0 then
-      while redis.call('LLEN', key) > 1 do
-        local head = redis.call('LINDEX', key, 0)
-        if tonumber(string.match(head, '^[^|]*|([^|]*)|')) >= ts - max_age then break end
-        redis.call('LPOP', key)
-      end
-    end
-    redis.call('EXPIRE', key, ttl)
-    if last_id == expected then
-      replies[i] = {'sync'}
-    else
-      local out = {'full'}
-      for _, e in ipairs(redis.call('LRANGE', key, 0, -1)) do out[#out + 1] = e end
-      replies[i] = out
+local size, max_events, max_age, ttl = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local header = struct.pack('<i4', size)
+local function ts_at(rows, j) return (struct.unpack('<d', rows, j * size + 17)) end
+local reply = {}
+for k = 1, #KEYS do
+  -- a window of another layout (an older format, other fields) cannot be read: it starts again
+  local stored = redis.pcall('GET', KEYS[k])
+  if type(stored) ~= 'string' or string.sub(stored, 1, 4) ~= header then stored = header end
+  local window, batch = string.sub(stored, 5), ARGV[4 + k]
+  local n, m, skip = #window / size, #batch / size, 0
+  if n > 0 then
+    local lms, lseq = struct.unpack('<dd', window, (n - 1) * size + 1)
+    while skip < m do
+      local ms, seq = struct.unpack('<dd', batch, skip * size + 1)
+      if lms < ms or (lms == ms and lseq < seq) then break end
+      skip = skip + 1
     end
   end
+  if skip < m then
+    local rows = window .. string.sub(batch, skip * size + 1)
+    local total = n + m - skip
+    local lo = math.max(0, total - max_events)
+    if max_age >= 0 then
+      local newest = ts_at(rows, total - 1)
+      while lo < total - 1 and ts_at(rows, lo) < newest - max_age do lo = lo + 1 end
+    end
+    redis.call('SET', KEYS[k], header .. string.sub(rows, lo * size + 1), 'EX', ttl)
+  end
+  reply[k] = window
 end
-return replies
+return reply
 """

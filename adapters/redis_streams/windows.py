@@ -1,120 +1,139 @@
-"""RedisWindowStore: each entity's window is a Redis list of `id|ts|v1,v2,...`, the source of truth.
+"""RedisWindowStore: each entity's window is one Redis string of fixed-width binary records, the source of truth.
 
-One Lua call per batch updates every event's window, in order, idempotently by stream id (an
-event at or before the last applied one is not added again; the window up to it is returned).
-Windows are also cached in process, and each call sends the last id the cache knows: Redis
-answers `sync` when its list agrees (the usual case: nothing to transfer or parse) and the whole
-list when it does not (another consumer served the entity, a restart, an expiry). So any
-consumer can serve any entity and a restart loses nothing, while the steady state moves no
-window data over the wire.
+A record is the event's stream id (ms, seq), its time and its values, as little-endian float64s;
+the string starts with the record size, so a window written with other fields starts again
+rather than being misread. One Lua call per batch (window_script.py) appends each entity's new
+records (idempotent by stream id), trims and writes each window once, and returns the windows as
+they were. Every event's window is then rebuilt here with numpy, no per-event Python object: the
+rows of a window are its entity's rows with an id at or before the event's, the last `max_events`
+of them, less the leading ones older than `max_age_s` (the newest always kept). Nothing is cached
+in the process: any consumer can serve any entity, a restart loses nothing, and a redelivered
+event gets the window it had (as far as the retained history allows).
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Sequence
 
+import numpy as np
+import numpy.typing as npt
 from redis.asyncio import Redis
+from redis.client import NEVER_DECODE
+from redis.exceptions import NoScriptError
 
-from adapters.redis_streams.keys import Keys, text, transient_errors
+from adapters.redis_streams.keys import Keys, transient_errors
 from adapters.redis_streams.window_script import WINDOW_BATCH
+from domain.types.event_batch import EventBatch
 from domain.types.streams import ParsedEvent
-from ports.window_store import Window
+from ports.window_store import WindowBatch
 
-Row = tuple[float, list[float]]  # ts, values
-
-
-class _Cached:
-    """One entity's window as this process last saw it; ids alongside, rows ready to hand out."""
-
-    __slots__ = ("ids", "rows")
-
-    def __init__(self, ids: list[str], rows: list[Row]) -> None:
-        self.ids, self.rows = ids, rows
+_META = 3  # id ms, id seq, ts: the columns before the values
+Ints = npt.NDArray[np.int64]
 
 
 class RedisWindowStore:
-    """Windows of entities silent for `ttl_s` expire in Redis; the cache holds `cache_entities` at most."""
+    """Windows of entities silent for `ttl_s` expire in Redis."""
 
-    def __init__(self, redis: Redis, namespace: str, ttl_s: int = 7 * 24 * 3600, cache_entities: int = 100_000) -> None:
+    def __init__(self, redis: Redis, namespace: str, ttl_s: int = 7 * 24 * 3600) -> None:
         self._redis, self._keys, self._ttl = redis, Keys(namespace), ttl_s
-        self._script = redis.register_script(WINDOW_BATCH)
-        self._cache: OrderedDict[tuple[str, str], _Cached] = OrderedDict()
-        self._cache_entities = cache_entities
+        self._sha: str | None = None
 
     async def append(
         self, pipeline: str, events: Sequence[ParsedEvent], max_events: int, max_age_s: float | None
-    ) -> list[Window]:
-        if not events:
-            return []
-        keys, args = self._request(pipeline, events, max_events, max_age_s)
+    ) -> WindowBatch:
+        batch = EventBatch.of(events)
+        if not len(batch):
+            return WindowBatch.of([], 0)
+        names: dict[str, int] = {}
+        slots = np.fromiter((names.setdefault(e, len(names)) for e in batch.entities), np.int64, len(batch))
+        records = _records(batch)
+        sent = _appendable(records, slots)  # in entity order, ids increasing within each entity
+        sent = sent[np.argsort(slots[sent], kind="stable")]
+        per_key = np.split(records[sent], np.cumsum(np.bincount(slots[sent], minlength=len(names)))[:-1])
+        keys = [self._keys.window(pipeline, entity) for entity in names]
+        args = [records.shape[1] * 8, max_events, -1 if max_age_s is None else max_age_s, self._ttl,
+                *(part.tobytes() for part in per_key)]
         with transient_errors("window append"):
-            replies = await self._script(keys=keys, args=args)
-        return [self._apply(pipeline, e, r, max_events, max_age_s) for e, r in zip(events, replies, strict=True)]
+            before = await self._eval(keys, args)
+        rows, row_slots = _history(before, records[sent], slots[sent], records.shape[1])
+        return _windows(rows, row_slots, records, slots, max_events, max_age_s)
 
-    def _request(self, pipeline: str, events: Sequence[ParsedEvent], max_events: int,
-                 max_age_s: float | None) -> tuple[list[str], list[str | int | float]]:
-        keys: list[str] = []
-        args: list[str | int | float] = [max_events, -1 if max_age_s is None else max_age_s, self._ttl]
-        optimistic: dict[str, str] = {}  # entity -> the last id Redis will hold, if the cache is right
-        for e in events:
-            cached = self._cache.get((pipeline, e.entity))
-            expected = optimistic.get(e.entity, cached.ids[-1] if cached and cached.ids else "")
-            if _key(e.id) > _key(expected):
-                optimistic[e.entity] = e.id
-            keys.append(self._keys.window(pipeline, e.entity))
-            args.append(f"{expected}\t{e.id}|{e.ts!r}|{','.join(map(repr, e.values))}")
-        return keys, args
-
-    def _apply(self, pipeline: str, event: ParsedEvent, reply: Sequence[bytes | str], max_events: int,
-               max_age_s: float | None) -> Window:
-        status, entries = text(reply[0]), reply[1:]
-        slot = (pipeline, event.entity)
-        if status == "prefix":
-            rows = [_row(text(e))[1] for e in entries][-max_events:]
-            if max_age_s is not None:
-                rows = [r for r in rows if r[0] >= event.ts - max_age_s] or rows[-1:]
-            return rows
-        if status == "sync":
-            cached = self._cache.get(slot) or _Cached([], [])
-            cached.ids.append(event.id)
-            cached.rows.append((event.ts, list(event.values)))
-            _trim(cached, event.ts, max_events, max_age_s)
-        else:
-            parsed = [_row(text(e)) for e in entries]
-            cached = _Cached([i for i, _ in parsed], [r for _, r in parsed])
-        self._remember(slot, cached)
-        return list(cached.rows)  # a copy: later events of this entity extend the cached list
-
-    def _remember(self, slot: tuple[str, str], cached: _Cached) -> None:
-        self._cache[slot] = cached
-        self._cache.move_to_end(slot)
-        while len(self._cache) > self._cache_entities:
-            self._cache.popitem(last=False)
+    async def _eval(self, keys: list[str], args: list[bytes | int | float]) -> list[bytes]:
+        # The reply is binary: read it undecoded whatever the client's decode_responses says.
+        if self._sha is None:
+            self._sha = await self._redis.script_load(WINDOW_BATCH)
+        try:
+            return await self._redis.execute_command(  # type: ignore[no-any-return]
+                "EVALSHA", self._sha, len(keys), *keys, *args, **{NEVER_DECODE: True})
+        except NoScriptError:  # the server restarted or flushed its scripts
+            self._sha = await self._redis.script_load(WINDOW_BATCH)
+            return await self._eval(keys, args)
 
     async def clear(self, pipeline: str) -> None:
-        self._cache = OrderedDict((k, v) for k, v in self._cache.items() if k[0] != pipeline)
         with transient_errors("window clear"):
             keys = [k async for k in self._redis.scan_iter(match=self._keys.window_prefix(pipeline) + "*", count=1000)]
             if keys:
                 await self._redis.delete(*keys)
 
 
-def _trim(cached: _Cached, ts: float, max_events: int, max_age_s: float | None) -> None:
-    """The same trimming as the script: count first, then age (always keeping the newest)."""
-    del cached.ids[:-max_events], cached.rows[:-max_events]
+def _records(batch: EventBatch) -> npt.NDArray[np.float64]:
+    records = np.empty((len(batch), _META + batch.values.shape[1]), dtype="<f8")
+    records[:, :2] = np.array([i.partition("-")[::2] for i in batch.ids], dtype=np.float64).reshape(len(batch), 2)
+    records[:, 2], records[:, _META:] = batch.ts, batch.values
+    return records
+
+
+def _appendable(records: npt.NDArray[np.float64], slots: Ints) -> Ints:
+    """Events newer than every earlier event of their entity in the batch (only those can be appended)."""
+    ms, seq = records[:, 0], records[:, 1]
+    if np.all((ms[1:] > ms[:-1]) | ((ms[1:] == ms[:-1]) & (seq[1:] > seq[:-1]))):
+        return np.arange(len(records))  # the usual batch: ids increasing
+    newest: dict[int, tuple[float, float]] = {}
+    keep = []
+    for i, (slot, key) in enumerate(zip(slots.tolist(), zip(ms.tolist(), seq.tolist(), strict=True), strict=True)):
+        if slot not in newest or key > newest[slot]:
+            newest[slot] = key
+            keep.append(i)
+    return np.array(keep, dtype=np.int64)
+
+
+def _history(before: list[bytes], sent: npt.NDArray[np.float64], sent_slots: Ints,
+             width: int) -> tuple[npt.NDArray[np.float64], Ints]:
+    """Every entity's rows after the batch, grouped by entity, oldest first, with each row's entity:
+    the window before plus the sent records newer than its last id (what the script appended)."""
+    sizes = np.fromiter((len(b) // (width * 8) for b in before), np.int64, len(before))
+    old = np.frombuffer(b"".join(before), dtype="<f8").reshape(-1, width)
+    last = np.full((len(before), 2), -1.0)
+    last[sizes > 0] = old[np.cumsum(sizes)[sizes > 0] - 1, :2]
+    lms, lseq = last[sent_slots, 0], last[sent_slots, 1]
+    new = (sent[:, 0] > lms) | ((sent[:, 0] == lms) & (sent[:, 1] > lseq))
+    rows = np.concatenate([old, sent[new]])
+    row_slots = np.concatenate([np.repeat(np.arange(len(before)), sizes), sent_slots[new]])
+    order = np.argsort(row_slots, kind="stable")  # old rows, then new ones, per entity
+    return rows[order], row_slots[order]
+
+
+def _windows(rows: npt.NDArray[np.float64], row_slots: Ints, records: npt.NDArray[np.float64], slots: Ints,
+             max_events: int, max_age_s: float | None) -> WindowBatch:
+    # end: one past the last row of the event's entity with an id at or before the event's. Sorting
+    # rows and events together by (entity, ms, seq, row-before-event) counts the rows before each event.
+    flag = np.concatenate([np.zeros(len(rows), np.int64), np.ones(len(records), np.int64)])
+    every = np.concatenate([rows[:, :2], records[:, :2]])
+    order = np.lexsort((flag, every[:, 1], every[:, 0], np.concatenate([row_slots, slots])))
+    rows_before = np.cumsum(flag[order] == 0)
+    end = np.empty(len(records), np.int64)
+    end[order[flag[order] == 1] - len(rows)] = rows_before[flag[order] == 1]
+    entity_start = np.searchsorted(row_slots, slots)
+    first = np.maximum(end - max_events, entity_start)
     if max_age_s is not None:
-        while len(cached.rows) > 1 and cached.rows[0][0] < ts - max_age_s:
-            del cached.ids[0], cached.rows[0]
+        first = _age_trim(rows[:, 2], first, end, records[:, 2] - max_age_s)
+    return WindowBatch(rows[:, 2], rows[:, _META:], first, end - first)
 
 
-def _row(entry: str) -> tuple[str, Row]:
-    entry_id, ts, values = entry.split("|")
-    return entry_id, (float(ts), [float(v) for v in values.split(",")])
-
-
-def _key(entry_id: str) -> tuple[int, int]:
-    if not entry_id:
-        return (-1, -1)
-    ms, _, seq = entry_id.partition("-")
-    return int(ms), int(seq or 0)
+def _age_trim(times: npt.NDArray[np.float64], first: Ints, end: Ints, cutoff: npt.NDArray[np.float64]) -> Ints:
+    """Drop each window's leading rows older than its cutoff, always keeping its newest row."""
+    width = int((end - first).max(initial=0))
+    index = first[:, None] + np.arange(width)
+    stale = (index < end[:, None] - 1) & (times[np.minimum(index, len(times) - 1)] < cutoff[:, None])
+    leading = np.where(stale.all(axis=1), width, np.argmin(stale, axis=1))
+    return first + leading

@@ -15,24 +15,24 @@ import numpy as np
 import numpy.typing as npt
 
 from domain.types.pipelines import FeatureSpec
-from ports.window_store import Window
+from ports.window_store import Window, WindowBatch
 
 Array = npt.NDArray[np.float64]
 
 
 def pack(windows: Sequence[Window], n_fields: int) -> tuple[Array, Array, npt.NDArray[np.int64]]:
-    """(values [n, L, f], times [n, L], lengths [n]) padded with NaN after each window's end."""
-    lengths = np.fromiter((len(w) for w in windows), dtype=np.int64, count=len(windows))
+    """(values [n, L, f], times [n, L], lengths [n]) padded with NaN after each window's end: one
+    gather from the batch's flat rows (no per-event Python), windows of any adapter accepted."""
+    batch = WindowBatch.of(windows, n_fields)
+    lengths = batch.lengths
     width = int(lengths.max(initial=1))
-    values = np.full((len(windows), width, n_fields), np.nan)
-    times = np.full((len(windows), width), np.nan)
-    if lengths.sum():  # one scatter for the whole batch instead of one assignment per window
-        rows = [row for window in windows for row in window]
-        which = np.repeat(np.arange(len(windows)), lengths)
-        where = np.arange(len(rows)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-        times[which, where] = [row[0] for row in rows]
-        values[which, where] = np.asarray([row[1] for row in rows], dtype=np.float64).reshape(len(rows), n_fields)
-    return values, times, lengths
+    if not len(batch.times):
+        return np.full((len(batch), width, n_fields), np.nan), np.full((len(batch), width), np.nan), lengths
+    offsets = np.arange(width)
+    inside = offsets < lengths[:, None]
+    rows = np.where(inside, batch.starts[:, None] + offsets, 0)
+    values = np.where(inside[:, :, None], batch.values[rows], np.nan)
+    return values, np.where(inside, batch.times[rows], np.nan), lengths
 
 
 def compute(windows: Sequence[Window], fields: Sequence[str], specs: Sequence[FeatureSpec]) -> Array:

@@ -11,13 +11,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
 
 from domain.services import features, rules
-from domain.services.serving import ModelWatcher, NoServableModel
+from domain.services.serving import ModelWatcher, NoServableModel, Served
 from domain.types.errors import TransientError
+from domain.types.event_batch import EventBatch, parse_batch
 from domain.types.pipelines import PipelineConfig
-from domain.types.streams import MalformedEvent, ParsedEvent, Signal, StreamEntry, parse_event
+from domain.types.streams import Prediction, Signal, StreamEntry
 from ports.clock import Clock
 from ports.dead_letters import DeadLetters
 from ports.entity_state import EntityStateStore
@@ -29,6 +33,18 @@ from ports.window_store import WindowStore
 ACTIONS_QUEUE = "actions"
 ACTION_TASK = "run_action"
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A batch read, windowed and predicted; `finish` writes its signals, acts, records and acks."""
+
+    signals: int
+    finish: Callable[[], Awaitable[None]]
+
+
+async def nothing() -> None:
+    return None
 
 
 def action_key(pipeline: str, event_id: str, action: str) -> str:
@@ -43,13 +59,18 @@ class InferenceService:
         self._source, self._windows, self._states, self._signals = source, windows, states, signals
         self._dlq, self._queue, self._watcher, self._clock = dead_letters, queue, watcher, clock
         self._claim_idle_ms = claim_idle_ms
+        self._fields = config.fields  # a property that builds a tuple: computed once, used per batch
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Serve until `stop` is set; transient failures pause and retry (nothing is acked meanwhile)."""
+        """Serve until `stop` is set; transient failures pause and retry (nothing is acked meanwhile).
+
+        One batch at a time, on purpose: preparing batch N+1 while N is still unacked doubles what a
+        crash leaves pending per entity, and a redelivered event whose window rows were trimmed
+        meanwhile would get different features (measured gain of the overlap: ~1.1x)."""
         claim_every = max(0.05, self._claim_idle_ms / 4000)
         next_claim = 0.0
         while not stop.is_set():
-            try:
+            try:  # an exception leaves the failed batch pending: redelivered, then dead-lettered after K tries
                 if (now := self._clock.now().timestamp()) >= next_claim:
                     next_claim = now + claim_every
                     await self.process(await self.source_claim())
@@ -58,7 +79,7 @@ class InferenceService:
                 level = logging.INFO if isinstance(exc, NoServableModel) else logging.WARNING
                 log.log(level, "pipeline %s paused: %s", self.config.name, exc.message)
                 await self._clock.sleep(0.5)
-            except Exception:  # a bad batch must not kill the consumer: it stays pending, then DLQ after K tries
+            except Exception:  # a bad batch must not kill the consumer
                 log.exception("pipeline %s: batch failed; its events will be redelivered", self.config.name)
                 await self._clock.sleep(0.5)
 
@@ -93,42 +114,44 @@ class InferenceService:
 
     async def process(self, entries: Sequence[StreamEntry]) -> int:
         """Handle one batch end to end; returns how many events produced a signal."""
+        prepared = await self._prepare(entries)
+        await prepared.finish()
+        return prepared.signals
+
+    async def _prepare(self, entries: Sequence[StreamEntry]) -> Prepared:
+        """Everything before the first write a consumer of signals can see; `finish` does the rest."""
         if not entries:
-            return 0
-        parsed = await self._triage(entries)
-        if parsed:
-            await self._infer(parsed)
-        await self._source.ack([e.id for e in entries])  # the rejected ones were parked in _triage
-        return len(parsed)
-
-    async def _triage(self, entries: Sequence[StreamEntry]) -> list[ParsedEvent]:
-        """The events worth processing; the others go to the dead-letter queue with the reason."""
-        parsed = []
-        for entry in entries:
-            try:
-                if entry.deliveries > self.config.max_deliveries:
-                    raise MalformedEvent(f"delivered {entry.deliveries} times (limit {self.config.max_deliveries})")
-                parsed.append(parse_event(entry, self.config.entity_key, self.config.fields))
-            except MalformedEvent as exc:
-                await self._dlq.park("event", self.config.name, f"{self.config.name}:{entry.id}", str(exc),
-                                     entry.deliveries, {"stream": self.config.stream, "id": entry.id, "raw": entry.raw})
-        return parsed
-
-    async def _infer(self, events: list[ParsedEvent]) -> None:
+            return Prepared(0, nothing)
+        events = await self._triage(entries)
+        ids = [e.id for e in entries]  # the rejected ones were parked in _triage
+        if not len(events):
+            return Prepared(0, lambda: self._source.ack(ids))
         served = await self._watcher.current()
         window = self.config.window
         windows = await self._windows.append(self.config.name, events, window.events, window.seconds)
-        matrix = features.compute(windows, self.config.fields, served.specs)
+        matrix = features.compute(windows, self._fields, served.specs)
         predictions = await served.predictor.predict(matrix)
         now = self._clock.now().timestamp()
-        names = [s.name for s in served.specs]
-        signals = [Signal(e.id, e.entity, served.version, p.score, p.label, dict(zip(names, row.tolist(), strict=True)),
-                          max(0.0, now * 1000 - int(e.id.split("-")[0])))
-                   for e, p, row in zip(events, predictions, matrix, strict=True)]
-        await self._signals.write(self.config.name, signals)
-        await self._act(signals, now)
-        await self._signals.record_batch(self.config.name, len(signals), [s.latency_ms for s in signals],
-                                         served.version)
+        signals = _signals(events, served, predictions, matrix.tolist(), now)
+
+        async def finish() -> None:
+            await self._signals.write(self.config.name, signals)
+            await self._act(signals, now)
+            await self._signals.record_batch(self.config.name, len(signals), [s.latency_ms for s in signals],
+                                             served.version)
+            await self._source.ack(ids)
+        return Prepared(len(signals), finish)
+
+    async def _triage(self, entries: Sequence[StreamEntry]) -> EventBatch:
+        """The events worth processing; the others go to the dead-letter queue with the reason."""
+        limit = self.config.max_deliveries
+        events, rejected = parse_batch([e for e in entries if e.deliveries <= limit], self.config.entity_key,
+                                       self._fields)
+        rejected += [(e, f"delivered {e.deliveries} times (limit {limit})") for e in entries if e.deliveries > limit]
+        for entry, reason in rejected:
+            await self._dlq.park("event", self.config.name, f"{self.config.name}:{entry.id}", reason,
+                                 entry.deliveries, {"stream": self.config.stream, "id": entry.id, "raw": entry.raw})
+        return events
 
     async def _act(self, signals: list[Signal], now: float) -> None:
         if not self.config.rules:
@@ -143,3 +166,14 @@ class InferenceService:
                        "body": {"pipeline": self.config.name, "action": name, **signal.to_dict()}}
             await self._queue.enqueue(ACTION_TASK, payload, job_id=key, queue=ACTIONS_QUEUE)
         await self._states.put_many(self.config.name, {e: states[e] for e in entities})
+
+
+def _signals(events: EventBatch, served: Served, predictions: list[Prediction], rows: list[list[float]],
+             now: float) -> list[Signal]:
+    """One signal per event; latency is from the stream id's time (when the event was added) to now."""
+    names, version = [s.name for s in served.specs], served.version
+    added_ms = np.fromiter((int(i.partition("-")[0]) for i in events.ids), np.float64, len(events))
+    latencies = np.round(np.maximum(0.0, now * 1000 - added_ms), 3).tolist()  # rounded as Signal.to_dict does
+    return [Signal(event_id, entity, version, p.score, p.label, dict(zip(names, row, strict=True)), latency)
+            for event_id, entity, p, row, latency in zip(events.ids, events.entities, predictions, rows, latencies,
+                                                         strict=True)]
