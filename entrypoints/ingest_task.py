@@ -3,7 +3,7 @@
 Cloud Run runs CLOUD_RUN_TASK_COUNT copies of the job, each with its CLOUD_RUN_TASK_INDEX; task i
 takes partitions i, i+count, i+2*count... The plan itself is read from the job store, so PLAN is
 just the ingestion id, or a JSON file holding it (the body of `GET /v1/ingestions/{id}`). The
-last partition to finish enqueues the commit, which the daemon's (or a worker's) warehouse queue runs.
+last partition to finish enqueues the commit on the `commits` queue (served by the daemon or a worker).
 """
 
 from __future__ import annotations

@@ -29,7 +29,7 @@ async def container(tmp_path: Path, redis_url: str) -> AsyncIterator[Container]:
                         seed_demo=False, ingestion_processes=0)
     container = build_container(settings)
     async with open_runtime(container):
-        worker = build_worker(container, "training")  # commits only: partitions are the tasks' job
+        worker = build_worker(container, "commits")  # commits only: partitions are the tasks' job
         await worker.start()
         yield container
         await worker.stop(grace_s=2)
