@@ -13,7 +13,6 @@ from dependency_injector import containers, providers
 
 from adapters.arq.task_queue import ArqTaskQueue
 from adapters.cron.calendar import CroniterCalendar
-from adapters.duckdb.warehouse import DuckDBWarehouse
 from adapters.filesystem.artifact_store import FilesystemArtifactStore
 from adapters.keras.backend import KerasModelBackend
 from adapters.onnx.model_server import OnnxModelServer
@@ -60,7 +59,7 @@ from entrypoints.cloud_clients import (
     gcs_artifact_store,
     storage_client,
 )
-from entrypoints.factories import fit_pool, gcs_files, secret_providers, staging_pool
+from entrypoints.factories import duckdb_warehouse, fit_pool, gcs_files, secret_providers, staging_pool
 from entrypoints.settings import Settings
 
 
@@ -84,7 +83,7 @@ class Container(containers.DeclarativeContainer):
     warehouse = providers.Selector(
         profile,
         local=providers.Singleton(
-            DuckDBWarehouse, providers.Callable(lambda s: s.data_dir / "warehouse.duckdb", settings),
+            duckdb_warehouse, providers.Callable(lambda s: s.data_dir / "warehouse.duckdb", settings),
             memory_limit=providers.Callable(lambda s: s.duckdb_memory_limit, settings),
         ),
         emulated=_bigquery_warehouse,

@@ -1,10 +1,12 @@
 """Factories the container calls that are more than a constructor: process pools, the secret
-chain, and how staging processes reach Cloud Storage."""
+chain, how staging processes reach Cloud Storage, and the warehouse whose library loads lazily."""
 
 from __future__ import annotations
 
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
 
 from adapters.pyarrow_files.allocator import prefer_returning_allocator
 from adapters.pyarrow_files.locations import GcsConfig
@@ -38,3 +40,10 @@ def gcs_files(settings: Settings) -> GcsConfig | None:
         return None
     endpoint = settings.gcs_emulator_url if settings.profile == "emulated" else None
     return GcsConfig(settings.gcp_project, endpoint)
+
+
+def duckdb_warehouse(path: Path, memory_limit: str | None = None) -> Any:
+    # Imported when first used: workers that only stage partitions or run actions never load DuckDB.
+    from adapters.duckdb.warehouse import DuckDBWarehouse
+
+    return DuckDBWarehouse(path, memory_limit=memory_limit)

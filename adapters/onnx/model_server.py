@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import onnxruntime as ort
 
 from domain.types.errors import PermanentError
 from domain.types.models import Manifest
 from domain.types.streams import Prediction
+
+if TYPE_CHECKING:
+    import onnxruntime as ort
 
 ONNX_FILE = "model.onnx"
 
@@ -60,6 +62,8 @@ class OnnxModelServer:
     async def load(self, manifest: Manifest, files: Mapping[str, bytes]) -> OnnxPredictor | None:
         if ONNX_FILE not in files:
             return None
+        import onnxruntime as ort  # here: only processes that serve a model load it (~45 MiB)
+
         options = ort.SessionOptions()
         options.intra_op_num_threads = self._threads
         try:

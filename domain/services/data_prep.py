@@ -7,14 +7,16 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from domain.types.dataset import Dataset
 from domain.types.errors import UnusableTrainingData
 from domain.types.training import Task, TrainingSpec
+
+if TYPE_CHECKING:  # frames arrive from the warehouse; only the functions below need pandas itself
+    import pandas as pd
 
 MIN_ROWS_PER_SPLIT = 2
 
@@ -70,6 +72,9 @@ def split(frame: pd.DataFrame, spec: TrainingSpec) -> tuple[Dataset, Dataset]:
 
 
 def _require_usable(frame: pd.DataFrame, spec: TrainingSpec) -> None:
+    # Imported here: processes that never train (ingestion and action workers) never load pandas.
+    import pandas as pd
+
     needed = 2 * MIN_ROWS_PER_SPLIT
     if len(frame) < needed:
         raise UnusableTrainingData(
@@ -91,5 +96,7 @@ def _require_usable(frame: pd.DataFrame, spec: TrainingSpec) -> None:
 
 def _fingerprint(frame: pd.DataFrame) -> str:
     """Order-sensitive content hash of the rows used, so two versions can be compared."""
+    import pandas as pd
+
     hashed = pd.util.hash_pandas_object(frame, index=False).to_numpy()
     return "sha256:" + hashlib.sha256(hashed.tobytes()).hexdigest()
