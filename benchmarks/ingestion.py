@@ -4,7 +4,7 @@ Every path runs as its own process tree (the mlplane one is a real daemon, `mlpl
 `POST /v1/ingestions` and followed over its WebSocket to `completed`); wall time and peak RSS are
 sampled with psutil. Each ends with the clean rows (deduplicated, no nulls) in a DuckDB table.
 
-Run: `python -m benchmarks.ingestion [--rows 5000000] [--partitions 1 2 4] [--workers 2]`.
+Run: `python -m benchmarks.ingestion [--rows 5000000] [--partitions 1 2 4] [--workers 2] [--repeat 3]`.
 """
 
 from __future__ import annotations
@@ -12,12 +12,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import json
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -110,23 +112,36 @@ async def _ingest(url: str, body: dict[str, Any]) -> int:
     raise RuntimeError("event stream ended without a terminal event")
 
 
-def run(rows: int, partitions: list[int], workers: int) -> None:
+def run(rows: int, partitions: list[int], workers: int, repeat: int) -> None:
     work = DATA_DIR / "runs"
     work.mkdir(parents=True, exist_ok=True)
     files = dict(zip(("csv", "parquet"), generate(rows, DATA_DIR), strict=True))
-    results: dict[tuple[str, str], tuple[int, Measured]] = {}
-    for fmt, source in files.items():
-        results[("naive pandas", fmt)] = baseline("naive", fmt, source, work)
-        for n in partitions:
-            results[(f"mlplane p{n}", fmt)] = mlplane(fmt, source, n, work)
-        if workers:
-            n = max(partitions)
-            results[(f"mlplane p{n}, {workers} workers", fmt)] = mlplane(fmt, source, n, work, workers)
-        results[("duckdb reader", fmt)] = baseline("duckdb", fmt, source, work)
-    _report(rows, files, results)
+    paths: dict[str, Callable[[str, Path], tuple[int, Measured]]] = {
+        "naive pandas": lambda fmt, source: baseline("naive", fmt, source, work)}
+    for n in partitions:
+        paths[f"mlplane p{n}"] = lambda fmt, source, n=n: mlplane(fmt, source, n, work)  # type: ignore[misc]
+    if workers:
+        paths[f"mlplane p{max(partitions)}, {workers} workers"] = lambda fmt, source: mlplane(
+            fmt, source, max(partitions), work, workers)
+    paths["duckdb reader"] = lambda fmt, source: baseline("duckdb", fmt, source, work)
+    runs: dict[tuple[str, str], list[tuple[int, Measured]]] = {}
+    for _ in range(repeat):  # rounds interleave the paths, so a burst of load from elsewhere hits them all alike
+        for fmt, source in files.items():
+            for name, path in paths.items():
+                runs.setdefault((name, fmt), []).append(path(fmt, source))
+    _report(rows, files, {key: _median(values) for key, values in runs.items()}, repeat)
 
 
-def _report(rows: int, files: dict[str, Path], results: dict[tuple[str, str], tuple[int, Measured]]) -> None:
+def _median(runs: list[tuple[int, Measured]]) -> tuple[int, Measured]:
+    """Each figure is its median over the runs of one path (which must all keep the same rows)."""
+    kept = {rows for rows, _ in runs}
+    assert len(kept) == 1, f"runs of one path kept different row counts: {sorted(kept)}"
+    figures = {f.name: statistics.median(getattr(m, f.name) for _, m in runs) for f in dataclasses.fields(Measured)}
+    return kept.pop(), Measured(**figures)
+
+
+def _report(rows: int, files: dict[str, Path], results: dict[tuple[str, str], tuple[int, Measured]],
+            repeat: int) -> None:
     table, data = [], []
     for (path, fmt), (kept, m) in results.items():
         row = _row(rows, path, fmt, kept, m, results[("naive pandas", fmt)][1], results[("duckdb reader", fmt)][1])
@@ -142,8 +157,9 @@ def _report(rows: int, files: dict[str, Path], results: dict[tuple[str, str], tu
     paths = dict.fromkeys(p for p, _ in results if p.startswith("mlplane"))
     csv_over_parquet = {p: results[(p, "csv")][1].seconds / results[(p, "parquet")][1].seconds for p in paths
                         if (p, "csv") in results and (p, "parquet") in results}
-    report("ingestion", f"Ingestion of {rows:,} rows (CSV {sizes['csv']} MiB, Parquet {sizes['parquet']} MiB)",
-           columns, table, {"rows": rows, "input_mib": sizes, "daemon_env": DAEMON_ENV, "results": data,
+    report("ingestion", f"Ingestion of {rows:,} rows (CSV {sizes['csv']} MiB, Parquet {sizes['parquet']} MiB), "
+           f"median of {repeat} run(s)", columns, table,
+           {"rows": rows, "input_mib": sizes, "daemon_env": DAEMON_ENV, "repeat": repeat, "results": data,
                             "parquet_speedup_over_csv": csv_over_parquet})
     for path, ratio in csv_over_parquet.items():
         print(f"{path}: Parquet {ratio:.2f}x faster than CSV")
@@ -166,8 +182,9 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=5_000_000)
     parser.add_argument("--partitions", type=int, nargs="+", default=[1, 2, 4])
     parser.add_argument("--workers", type=int, default=2, help="separate staging worker processes (0: skip)")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per path; each figure is their median")
     args = parser.parse_args()
-    run(args.rows, args.partitions, args.workers)
+    run(args.rows, args.partitions, args.workers, args.repeat)
 
 
 if __name__ == "__main__":
