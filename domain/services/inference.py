@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -33,18 +32,6 @@ from ports.window_store import WindowStore
 ACTIONS_QUEUE = "actions"
 ACTION_TASK = "run_action"
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Prepared:
-    """A batch read, windowed and predicted; `finish` writes its signals, acts, records and acks."""
-
-    signals: int
-    finish: Callable[[], Awaitable[None]]
-
-
-async def nothing() -> None:
-    return None
 
 
 def action_key(pipeline: str, event_id: str, action: str) -> str:
@@ -114,33 +101,24 @@ class InferenceService:
 
     async def process(self, entries: Sequence[StreamEntry]) -> int:
         """Handle one batch end to end; returns how many events produced a signal."""
-        prepared = await self._prepare(entries)
-        await prepared.finish()
-        return prepared.signals
-
-    async def _prepare(self, entries: Sequence[StreamEntry]) -> Prepared:
-        """Everything before the first write a consumer of signals can see; `finish` does the rest."""
         if not entries:
-            return Prepared(0, nothing)
+            return 0
         events = await self._triage(entries)
         ids = [e.id for e in entries]  # the rejected ones were parked in _triage
-        if not len(events):
-            return Prepared(0, lambda: self._source.ack(ids))
-        served = await self._watcher.current()
-        window = self.config.window
-        windows = await self._windows.append(self.config.name, events, window.events, window.seconds)
-        matrix = features.compute(windows, self._fields, served.specs)
-        predictions = await served.predictor.predict(matrix)
-        now = self._clock.now().timestamp()
-        signals = _signals(events, served, predictions, matrix.tolist(), now)
-
-        async def finish() -> None:
+        if len(events):
+            served = await self._watcher.current()
+            window = self.config.window
+            windows = await self._windows.append(self.config.name, events, window.events, window.seconds)
+            matrix = features.compute(windows, self._fields, served.specs)
+            predictions = await served.predictor.predict(matrix)
+            now = self._clock.now().timestamp()
+            signals = _signals(events, served, predictions, matrix.tolist(), now)
             await self._signals.write(self.config.name, signals)
             await self._act(signals, now)
             await self._signals.record_batch(self.config.name, len(signals), [s.latency_ms for s in signals],
                                              served.version)
-            await self._source.ack(ids)
-        return Prepared(len(signals), finish)
+        await self._source.ack(ids)
+        return len(events)
 
     async def _triage(self, entries: Sequence[StreamEntry]) -> EventBatch:
         """The events worth processing; the others go to the dead-letter queue with the reason."""
