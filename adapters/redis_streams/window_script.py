@@ -1,47 +1,83 @@
 """The Lua script that appends a whole batch to its entities' windows in one call (layout: windows.py).
 
 KEYS: the batch's distinct entity windows. ARGV: record size in bytes, max events, max age (-1:
-none), ttl, then per key the batch's records for it, back to back, ids strictly increasing. A
-record is little-endian float64s: id ms, id seq, ts, values; ids compare as (ms, seq) doubles,
-exact for any real stream id (seq below 2^53). The work is per entity, not per event (a Lua step
-per event cost more than everything else in the batch): skip the records at or before the
-window's last id (redeliveries), append the rest, trim by count then age (the newest kept),
-write the window once. Reply per key: its window as it was before this call, without the header;
-the caller knows the records it sent, so it rebuilds every event's window from that alone.
+none), ttl, the epoch for windows created now (8 bytes), then three blobs: per key the 24 bytes
+the caller holds for it (epoch and last id; zeros when it holds nothing), per key its record
+count (little-endian int32), and every key's records back to back, ids strictly increasing per key.
+A record is little-endian float64s: id ms, id seq, ts, values; ids compare as (ms, seq) doubles,
+exact for any real stream id (seq below 2^53).
+
+The work is per entity and touches only the ends of a window when the caller's copy is current:
+read the header and the last id, skip the records at or before it (redeliveries), APPEND the rest.
+A window is rewritten only when it holds twice `max events` records (or its first row is older
+than twice `max age`), so the store holds at most twice what the features read. Reply per key: the
+record count after the call (-1 when nothing was appended), then the whole window as it was before
+the call (header included) when the caller's 24 bytes do not match it, else nil.
+A window of another layout (an older format, other fields) cannot be read: it starts again.
 """
 
 from __future__ import annotations
 
+HEADER_BYTES = 16  # b"mlw2", record size (int32), epoch (8 bytes: which incarnation of the key)
+MAGIC = b"mlw2"
+
 WINDOW_BATCH = """
 local size, max_events, max_age, ttl = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
-local header = struct.pack('<i4', size)
+local prefix, known, counts, records = 'mlw2' .. struct.pack('<i4', size), ARGV[6], ARGV[7], ARGV[8]
 local function ts_at(rows, j) return (struct.unpack('<d', rows, j * size + 17)) end
-local reply = {}
+
+local function trim(key, epoch)  -- keep the last max_events rows, less leading ones older than max_age
+  local rows = string.sub(redis.call('GET', key), 17)
+  local total = #rows / size
+  local lo = math.max(0, total - max_events)
+  if max_age >= 0 then
+    local newest = ts_at(rows, total - 1)
+    while lo < total - 1 and ts_at(rows, lo) < newest - max_age do lo = lo + 1 end
+  end
+  redis.call('SET', key, prefix .. epoch .. string.sub(rows, lo * size + 1), 'EX', ttl)
+  return total - lo
+end
+
+local function stale(key, count, new)
+  if count > 2 * max_events then return true end
+  if max_age < 0 then return false end
+  local first = struct.unpack('<d', redis.call('GETRANGE', key, 32, 39))
+  return first < ts_at(new, #new / size - 1) - 2 * max_age
+end
+
+local reply, at = {}, 1
 for k = 1, #KEYS do
-  -- a window of another layout (an older format, other fields) cannot be read: it starts again
-  local stored = redis.pcall('GET', KEYS[k])
-  if type(stored) ~= 'string' or string.sub(stored, 1, 4) ~= header then stored = header end
-  local window, batch = string.sub(stored, 5), ARGV[4 + k]
-  local n, m, skip = #window / size, #batch / size, 0
-  if n > 0 then
-    local lms, lseq = struct.unpack('<dd', window, (n - 1) * size + 1)
+  local key, m = KEYS[k], struct.unpack('<i4', counts, k * 4 - 3)
+  local batch = string.sub(records, at, at + m * size - 1)
+  at = at + m * size
+  local head = redis.pcall('GETRANGE', key, 0, 15)
+  local fresh = type(head) ~= 'string' or string.sub(head, 1, 8) ~= prefix
+  local epoch, last, skip = ARGV[5], string.rep('\\0', 16), 0
+  if not fresh then
+    epoch, last = string.sub(head, 9, 16), redis.call('GETRANGE', key, -size, -size + 15)
+    local lms, lseq = struct.unpack('<dd', last)
     while skip < m do
       local ms, seq = struct.unpack('<dd', batch, skip * size + 1)
       if lms < ms or (lms == ms and lseq < seq) then break end
       skip = skip + 1
     end
   end
+  local before = false
+  if fresh then before = prefix .. epoch
+  elseif string.sub(known, k * 24 - 23, k * 24) ~= epoch .. last then before = redis.call('GET', key) end
+  local count = -1
   if skip < m then
-    local rows = window .. string.sub(batch, skip * size + 1)
-    local total = n + m - skip
-    local lo = math.max(0, total - max_events)
-    if max_age >= 0 then
-      local newest = ts_at(rows, total - 1)
-      while lo < total - 1 and ts_at(rows, lo) < newest - max_age do lo = lo + 1 end
+    local new = string.sub(batch, skip * size + 1)
+    if fresh then
+      redis.call('SET', key, prefix .. epoch .. new, 'EX', ttl)
+      count = m
+    else
+      count = (redis.call('APPEND', key, new) - 16) / size
+      redis.call('EXPIRE', key, ttl)
     end
-    redis.call('SET', KEYS[k], header .. string.sub(rows, lo * size + 1), 'EX', ttl)
+    if stale(key, count, new) then count = trim(key, epoch) end
   end
-  reply[k] = window
+  reply[2 * k - 1], reply[2 * k] = count, before
 end
 return reply
 """

@@ -1,18 +1,20 @@
 """RedisWindowStore: each entity's window is one Redis string of fixed-width binary records, the source of truth.
 
 A record is the event's stream id (ms, seq), its time and its values, as little-endian float64s;
-the string starts with the record size, so a window written with other fields starts again
-rather than being misread. One Lua call per batch (window_script.py) appends each entity's new
-records (idempotent by stream id), trims and writes each window once, and returns the windows as
-they were. Every event's window is then rebuilt here with numpy, no per-event Python object: the
-rows of a window are its entity's rows with an id at or before the event's, the last `max_events`
-of them, less the leading ones older than `max_age_s` (the newest always kept). Nothing is cached
-in the process: any consumer can serve any entity, a restart loses nothing, and a redelivered
-event gets the window it had (as far as the retained history allows).
+the string starts with a header (layout tag, record size, epoch), so a window written with other
+fields starts again rather than being misread. One Lua call per batch (window_script.py) appends
+each entity's new records (idempotent by stream id) and sends back only the windows this
+process's copy (window_cache.py) does not already mirror; copies are checked against Redis on
+every call, so any consumer can serve any entity and a restart loses nothing. Every event's window
+is then rebuilt here with numpy, no per-event Python object: the rows of a window are its entity's
+rows with an id at or before the event's, the last `max_events` of them, less the leading ones
+older than `max_age_s` (the newest always kept). A redelivered event gets the window it had (as far
+as the retained history allows).
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 
 import numpy as np
@@ -22,7 +24,8 @@ from redis.client import NEVER_DECODE
 from redis.exceptions import NoScriptError
 
 from adapters.redis_streams.keys import Keys, transient_errors
-from adapters.redis_streams.window_script import WINDOW_BATCH
+from adapters.redis_streams.window_cache import UNKNOWN, Rows, WindowCache
+from adapters.redis_streams.window_script import HEADER_BYTES, WINDOW_BATCH
 from domain.types.event_batch import EventBatch
 from domain.types.streams import ParsedEvent
 from ports.window_store import WindowBatch
@@ -32,10 +35,12 @@ Ints = npt.NDArray[np.int64]
 
 
 class RedisWindowStore:
-    """Windows of entities silent for `ttl_s` expire in Redis."""
+    """Windows of entities silent for `ttl_s` expire in Redis; the process holds copies of at most
+    `cache_bytes` (64 MiB: about 760k records of 8 fields)."""
 
-    def __init__(self, redis: Redis, namespace: str, ttl_s: int = 7 * 24 * 3600) -> None:
+    def __init__(self, redis: Redis, namespace: str, ttl_s: int = 7 * 24 * 3600, cache_bytes: int = 64 << 20) -> None:
         self._redis, self._keys, self._ttl = redis, Keys(namespace), ttl_s
+        self._cache = WindowCache(cache_bytes)
         self._sha: str | None = None
 
     async def append(
@@ -49,16 +54,28 @@ class RedisWindowStore:
         records = _records(batch)
         sent = _appendable(records, slots)  # in entity order, ids increasing within each entity
         sent = sent[np.argsort(slots[sent], kind="stable")]
-        per_key = np.split(records[sent], np.cumsum(np.bincount(slots[sent], minlength=len(names)))[:-1])
         keys = [self._keys.window(pipeline, entity) for entity in names]
+        held = self._cache.held(keys)
         args = [records.shape[1] * 8, max_events, -1 if max_age_s is None else max_age_s, self._ttl,
-                *(part.tobytes() for part in per_key)]
+                _new_epoch(), b"".join(UNKNOWN if h is None else h[0] for h in held),
+                np.bincount(slots[sent], minlength=len(keys)).astype("<i4").tobytes(), records[sent].tobytes()]
         with transient_errors("window append"):
-            before = await self._eval(keys, args)
-        rows, row_slots = _history(before, records[sent], slots[sent], records.shape[1])
+            reply = await self._eval(keys, args)
+        epochs, before = _before(reply, held, records.shape[1])
+        rows, row_slots = _history(before, records[sent], slots[sent])
+        self._remember(keys, epochs, [int(c or 0) for c in reply[0::2]], rows, row_slots)
         return _windows(rows, row_slots, records, slots, max_events, max_age_s)
 
-    async def _eval(self, keys: list[str], args: list[bytes | int | float]) -> list[bytes]:
+    def _remember(self, keys: list[str], epochs: list[bytes], counts: list[int], rows: Rows, row_slots: Ints) -> None:
+        """Hold each window as the script left it: its rows here, less the leading ones it trimmed."""
+        ends = np.cumsum(np.bincount(row_slots, minlength=len(keys))).tolist()
+        start = 0
+        for key, epoch, count, end in zip(keys, epochs, counts, ends, strict=True):
+            if count >= 0:  # -1: nothing appended, the window is what it was
+                self._cache.put(key, epoch, rows[max(start, end - count):end].copy())
+            start = end
+
+    async def _eval(self, keys: list[str], args: list[bytes | int | float]) -> list[int | bytes | None]:
         # The reply is binary: read it undecoded whatever the client's decode_responses says.
         if self._sha is None:
             self._sha = await self._redis.script_load(WINDOW_BATCH)
@@ -74,11 +91,33 @@ class RedisWindowStore:
             keys = [k async for k in self._redis.scan_iter(match=self._keys.window_prefix(pipeline) + "*", count=1000)]
             if keys:
                 await self._redis.delete(*keys)
+        self._cache.discard_prefix(self._keys.window_prefix(pipeline))
+
+
+def _new_epoch() -> bytes:
+    """Tags the windows this call creates: a key deleted and written again is another window."""
+    return os.urandom(8)
+
+
+def _before(reply: list[int | bytes | None], held: list[tuple[bytes, Rows] | None],
+            width: int) -> tuple[list[bytes], list[Rows]]:
+    """Per key, its epoch and its rows before the call: sent back by the script, else the copy held."""
+    epochs, windows = [], []
+    for window, copy in zip(reply[1::2], held, strict=True):
+        if isinstance(window, bytes):
+            epochs.append(window[8:HEADER_BYTES])
+            windows.append(np.frombuffer(window, dtype="<f8", offset=HEADER_BYTES).reshape(-1, width))
+        elif copy is not None:
+            epochs.append(copy[0][:8])
+            windows.append(copy[1])
+        else:  # cannot happen: no stored window matches the bytes of "no copy"
+            raise RuntimeError("the window script sent no window for a key this process holds no copy of")
+    return epochs, windows
 
 
 def _records(batch: EventBatch) -> npt.NDArray[np.float64]:
     records = np.empty((len(batch), _META + batch.values.shape[1]), dtype="<f8")
-    records[:, :2] = np.array([i.partition("-")[::2] for i in batch.ids], dtype=np.float64).reshape(len(batch), 2)
+    records[:, :2] = batch.id_parts()
     records[:, 2], records[:, _META:] = batch.ts, batch.values
     return records
 
@@ -97,12 +136,11 @@ def _appendable(records: npt.NDArray[np.float64], slots: Ints) -> Ints:
     return np.array(keep, dtype=np.int64)
 
 
-def _history(before: list[bytes], sent: npt.NDArray[np.float64], sent_slots: Ints,
-             width: int) -> tuple[npt.NDArray[np.float64], Ints]:
+def _history(before: list[Rows], sent: Rows, sent_slots: Ints) -> tuple[Rows, Ints]:
     """Every entity's rows after the batch, grouped by entity, oldest first, with each row's entity:
     the window before plus the sent records newer than its last id (what the script appended)."""
-    sizes = np.fromiter((len(b) // (width * 8) for b in before), np.int64, len(before))
-    old = np.frombuffer(b"".join(before), dtype="<f8").reshape(-1, width)
+    sizes = np.fromiter((len(b) for b in before), np.int64, len(before))
+    old = np.concatenate(before) if before else np.empty((0, sent.shape[1]))
     last = np.full((len(before), 2), -1.0)
     last[sizes > 0] = old[np.cumsum(sizes)[sizes > 0] - 1, :2]
     lms, lseq = last[sent_slots, 0], last[sent_slots, 1]

@@ -27,6 +27,15 @@ class EventBatch(Sequence[ParsedEvent]):
     def __init__(self, ids: list[str], entities: list[str], ts: npt.NDArray[np.float64],
                  values: npt.NDArray[np.float64]) -> None:
         self.ids, self.entities, self.ts, self.values = ids, entities, ts, values  # values: [events, fields]
+        self._id_parts: npt.NDArray[np.float64] | None = None
+
+    def id_parts(self) -> npt.NDArray[np.float64]:
+        """[events, 2]: each stream id's milliseconds and sequence number, as float64 (exact below 2^53).
+        Parsed once per batch: windows and latencies both need them."""
+        if self._id_parts is None:
+            text = " ".join(self.ids).replace("-", " ")
+            self._id_parts = np.array(text.split(), dtype=np.float64).reshape(len(self.ids), 2)
+        return self._id_parts
 
     @classmethod
     def of(cls, events: Sequence[ParsedEvent]) -> EventBatch:
