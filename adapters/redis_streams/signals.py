@@ -17,6 +17,7 @@ from redis.asyncio import Redis
 from redis.client import NEVER_DECODE
 
 from adapters.redis_streams.keys import Keys, text, transient_errors
+from domain.types.signal_batch import SignalBatch
 from domain.types.streams import Signal
 
 # One call per batch with one argument: the entries' JSON joined by newlines (orjson escapes any
@@ -36,6 +37,10 @@ return n
 def lines(rows: Sequence[Any]) -> bytes:
     """The WRITE_LINES argument: each row as compact JSON (numpy values as numbers, unknown types as str)."""
     return b"\n".join([orjson.dumps(row, default=str, option=orjson.OPT_SERIALIZE_NUMPY) for row in rows])
+
+
+def _rows(signals: Sequence[Signal]) -> list[Any]:
+    return signals.rows() if isinstance(signals, SignalBatch) else [_row(s) for s in signals]
 
 
 def _row(signal: Signal) -> Any:
@@ -75,7 +80,7 @@ class RedisSignalSink:
             return
         with transient_errors("signal write"):
             await self._write(keys=[self._keys.signals(pipeline)],
-                              args=[self._maxlen, lines([_row(s) for s in signals])])
+                              args=[self._maxlen, lines(_rows(signals))])
 
     async def record_batch(self, pipeline: str, size: int, latencies_ms: Sequence[float], model_version: int) -> None:
         keys = [self._keys.stats(pipeline, p) for p in ("counters", "latency", "rate")]

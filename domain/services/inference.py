@@ -20,6 +20,7 @@ from domain.services.serving import ModelWatcher, NoServableModel, Served
 from domain.types.errors import TransientError
 from domain.types.event_batch import EventBatch, parse_batch
 from domain.types.pipelines import PipelineConfig
+from domain.types.signal_batch import SignalBatch
 from domain.types.streams import Prediction, Signal, StreamEntry
 from ports.clock import Clock
 from ports.dead_letters import DeadLetters
@@ -83,20 +84,20 @@ class InferenceService:
         return list(await self._source.claim_stale(self._claim_idle_ms, self.config.batch_size))
 
     async def collect(self) -> list[StreamEntry]:
-        """Up to batch_size entries, waiting at most max_wait_ms after the first one arrives."""
+        """Up to batch_size entries: what the stream holds once the first one arrives (waiting at most
+        max_wait_ms for it), plus what keeps arriving while reading, for at most max_wait_ms more.
+
+        A batch never waits for events that are not coming: once a read finds the stream empty the
+        batch closes. Under load, events pile up while a batch is processed, so the next batch is
+        bigger by itself; lingering on an empty stream only added latency (at half load it made the
+        consumer fall behind)."""
         size, wait_ms = self.config.batch_size, self.config.max_wait_ms
         batch = list(await self._source.read(size, wait_ms))
-        if not batch:
-            return batch
         deadline = self._clock.now().timestamp() + wait_ms / 1000
-        # Short sleeps and non-blocking reads rather than one blocking read for the rest of the
-        # window: the server's blocking timeout overshoots by several milliseconds.
-        while len(batch) < size and self._clock.now().timestamp() < deadline:
-            more = await self._source.read(size - len(batch), 0)
-            if more:
-                batch.extend(more)
-            else:
-                await self._clock.sleep(0.001)
+        more = batch
+        while more and len(batch) < size and self._clock.now().timestamp() < deadline:
+            more = list(await self._source.read(size - len(batch), 0))
+            batch.extend(more)
         return batch
 
     async def process(self, entries: Sequence[StreamEntry]) -> int:
@@ -115,8 +116,7 @@ class InferenceService:
             signals = _signals(events, served, predictions, matrix.tolist(), now)
             await self._signals.write(self.config.name, signals)
             await self._act(signals, now)
-            await self._signals.record_batch(self.config.name, len(signals), [s.latency_ms for s in signals],
-                                             served.version)
+            await self._signals.record_batch(self.config.name, len(signals), signals.latencies_ms, served.version)
         await self._source.ack(ids)
         return len(events)
 
@@ -131,7 +131,7 @@ class InferenceService:
                                  entry.deliveries, {"stream": self.config.stream, "id": entry.id, "raw": entry.raw})
         return events
 
-    async def _act(self, signals: list[Signal], now: float) -> None:
+    async def _act(self, signals: Sequence[Signal], now: float) -> None:
         if not self.config.rules:
             return
         entities = list(dict.fromkeys(s.entity for s in signals))
@@ -147,11 +147,9 @@ class InferenceService:
 
 
 def _signals(events: EventBatch, served: Served, predictions: list[Prediction], rows: list[list[float]],
-             now: float) -> list[Signal]:
+             now: float) -> SignalBatch:
     """One signal per event; latency is from the stream id's time (when the event was added) to now."""
-    names, version = [s.name for s in served.specs], served.version
-    added_ms = np.fromiter((int(i.partition("-")[0]) for i in events.ids), np.float64, len(events))
+    added_ms = events.id_parts()[:, 0]
     latencies = np.round(np.maximum(0.0, now * 1000 - added_ms), 3).tolist()  # rounded as Signal.to_dict does
-    return [Signal(event_id, entity, version, p.score, p.label, dict(zip(names, row, strict=True)), latency)
-            for event_id, entity, p, row, latency in zip(events.ids, events.entities, predictions, rows, latencies,
-                                                         strict=True)]
+    return SignalBatch(events.ids, events.entities, served.version, predictions, [s.name for s in served.specs],
+                       rows, latencies)
