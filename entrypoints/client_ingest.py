@@ -41,7 +41,10 @@ def request_body(args: argparse.Namespace) -> dict[str, Any]:
 async def _ingest(url: str, token: str | None, body: dict[str, Any], follow: bool) -> int:
     async with client_session(token) as session:
         answer = await submit(session, f"{url}/v1/ingestions", body)
-        console.print(f"ingestion [bold]{answer['ingestion_id']}[/] queued: {answer['partitions']} partition(s)")
+        # The partition count comes later, with the `planned` event (the split is made after the 202).
+        planned = f", {answer['partitions']} partition(s)" if answer.get("partitions") is not None else ""
+        console.print(f"ingestion [bold]{answer['ingestion_id']}[/] queued: {answer['sources']} file(s), "
+                      f"{answer['bytes_total']:,} bytes{planned}")
         print(answer["ingestion_id"], flush=True)
         return await _follow(session, url, answer["events_url"]) if follow else 0
 
@@ -75,6 +78,8 @@ def _show(progress: Progress, bars: dict[int, Any], event: dict[str, Any]) -> in
         progress.update(bars[index], completed=data.get("bytes_read", 0),
                         description=f"partition {index}: {data.get('rows_written', 0):,} rows, "
                                     f"{data.get('rows_rejected', 0):,} rejected")
+    elif kind == "progress" and data.get("stage") == "planned":
+        progress.console.print(f"planned: {data['partitions']} partition(s)")
     elif kind == "progress" and data.get("stage") == "commit":
         progress.console.print(f"committing {data['rows_staged']:,} staged rows in one load")
     elif kind == "completed":

@@ -37,6 +37,7 @@ from domain.services.dead_letter_replay import DeadLetterService
 from domain.services.inference import InferenceService
 from domain.services.ingestion import IngestionService
 from domain.services.ingestion_commit import IngestionCommitter
+from domain.services.ingestion_planning import IngestionPlanner
 from domain.services.ingestion_run import PartitionStager
 from domain.services.ingestion_schedules import IngestionScheduleService
 from domain.services.job_lifecycle import JobLifecycle
@@ -139,9 +140,13 @@ class Container(containers.DeclarativeContainer):
     # committer alone needs the warehouse, so a worker that only stages never opens DuckDB.
     ingest_pool = providers.Singleton(staging_pool, providers.Callable(lambda s: s.ingestion_processes, settings))
     bulk_files = providers.Singleton(PyArrowBulkFiles, ingest_pool, providers.Callable(gcs_files, settings))
+    max_auto_partitions = providers.Callable(lambda s: max(2, s.ingestion_processes), settings)
     ingestion = providers.Singleton(
         IngestionService, files=bulk_files, jobs=jobs, events=events, queue=queue, clock=clock, ids=ids,
-        max_auto_partitions=providers.Callable(lambda s: max(2, s.ingestion_processes), settings))
+        max_auto_partitions=max_auto_partitions)
+    ingestion_planner = providers.Singleton(
+        IngestionPlanner, files=bulk_files, jobs=jobs, queue=queue, lifecycle=lifecycle,
+        max_auto_partitions=max_auto_partitions)
     partition_stager = providers.Singleton(
         PartitionStager, files=bulk_files, artifacts=artifacts, jobs=jobs, queue=queue, clock=clock,
         lifecycle=lifecycle)

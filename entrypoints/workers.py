@@ -13,7 +13,7 @@ import structlog
 
 from adapters.arq.worker import ArqWorker, CronTask, QueueSettings, TaskHandler
 from domain.services.inference import ACTIONS_QUEUE
-from domain.services.ingestion import COMMIT_QUEUE, COMMIT_TASK, INGESTION_QUEUE, STAGE_TASK
+from domain.services.ingestion import COMMIT_QUEUE, COMMIT_TASK, INGESTION_QUEUE, PLAN_TASK, STAGE_TASK
 from domain.services.retrain_jobs import RETRAIN_TASK
 from domain.services.training import TRAIN_TASK, TRAINING_QUEUE
 from entrypoints.action_worker import action_handlers, action_queue_settings
@@ -115,7 +115,19 @@ def _stage_handlers(container: Container) -> list[TaskHandler]:
     async def give_up(payload: Mapping[str, Any], message: str) -> None:
         await container.partition_stager().fail(payload["ingestion_id"], f"partition {payload['partition']}: {message}")
 
-    return [TaskHandler(STAGE_TASK, stage, give_up)]
+    return [_plan_handler(container), TaskHandler(STAGE_TASK, stage, give_up)]
+
+
+def _plan_handler(container: Container) -> TaskHandler:
+    """Planning reads the source files but never the warehouse: it runs wherever partitions are staged."""
+    async def plan(payload: Mapping[str, Any]) -> None:
+        with structlog.contextvars.bound_contextvars(job_id=payload["ingestion_id"]):
+            await container.ingestion_planner().run(payload["ingestion_id"])
+
+    async def give_up(payload: Mapping[str, Any], message: str) -> None:
+        await container.ingestion_planner().fail(payload["ingestion_id"], f"could not plan the ingestion: {message}")
+
+    return TaskHandler(PLAN_TASK, plan, give_up)
 
 
 def _commit_handler(container: Container) -> TaskHandler:

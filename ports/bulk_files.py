@@ -34,11 +34,17 @@ class BulkFiles(Protocol):
     """
 
     async def expand(self, sources: Sequence[str], format: SourceFormat) -> Sequence[SourceFile]:
-        """Every file the sources name (globs expanded, sorted), with size, format, header and row groups."""
+        """Every file the sources name (globs expanded, sorted), with size, format, header and row groups.
+
+        Cheap enough to run before a 202: reads each file's header sample or footer, never a whole file.
+        """
         ...
 
     async def csv_layout(self, uri: str, targets: Sequence[int]) -> CsvLayout:
-        """Snap each target byte offset to the next line start; count lines; detect quoted newlines."""
+        """Snap each target byte offset to the next line start; count lines; detect quoted newlines.
+
+        Reads the whole file. SourceChanged when it is gone (since `expand` found it).
+        """
         ...
 
     async def stage(self, task: StagingTask, progress: PartitionProgress) -> PartitionReport:

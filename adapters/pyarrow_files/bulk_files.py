@@ -19,7 +19,7 @@ from adapters.pyarrow_files.csv_scan import csv_layout
 from adapters.pyarrow_files.describe import describe
 from adapters.pyarrow_files.locations import GcsConfig, expand
 from adapters.pyarrow_files.staging import stage_partition
-from domain.types.errors import InvalidSpec, PermanentError, TransientError
+from domain.types.errors import InvalidSpec, PermanentError, SourceChanged, TransientError
 from domain.types.ingestion import SourceFormat
 from domain.types.partitions import CsvLayout, PartitionReport, SourceFile
 from ports.bulk_files import PartitionProgress, StagingTask
@@ -38,7 +38,15 @@ class PyArrowBulkFiles:
         return await anyio.to_thread.run_sync(run)
 
     async def csv_layout(self, uri: str, targets: Sequence[int]) -> CsvLayout:
-        return await anyio.to_thread.run_sync(csv_layout, uri, list(targets), self._gcs)
+        try:
+            return await anyio.to_thread.run_sync(csv_layout, uri, list(targets), self._gcs)
+        except (FileNotFoundError, gexc.NotFound) as exc:
+            raise SourceChanged(f"source file vanished before the ingestion was planned: {uri}",
+                                {"field": "sources", "source": uri}) from exc
+        except (gexc.ServerError, gexc.TooManyRequests, ConnectionError) as exc:
+            raise TransientError(f"{uri}: storage unavailable while planning: {exc}", {"source": uri}) from exc
+        except (OSError, gexc.GoogleAPICallError) as exc:
+            raise PermanentError(f"{uri} could not be read to plan its partitions: {exc}", {"source": uri}) from exc
 
     async def stage(self, task: StagingTask, progress: PartitionProgress) -> PartitionReport:
         async def forward(stage: str, fraction: float, extra: Mapping[str, Any]) -> None:

@@ -28,7 +28,7 @@ def csv_layout(uri: str, targets: Sequence[int], gcs: GcsConfig | None) -> CsvLa
         cuts = sorted({header_end, *(c for t in targets if (c := _line_start_at(handle, t)) < total)})
         handle.seek(0)
         newlines_before, quoted = _count(handle, cuts)
-    return CsvLayout(tuple(cuts), tuple(n + 1 for n in newlines_before), quoted)
+    return CsvLayout(tuple(cuts), tuple(n + 1 for n in newlines_before), quoted, total)
 
 
 def _line_start_at(handle: IO[bytes], target: int) -> int:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+from typing import IO
+
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
@@ -46,11 +49,13 @@ def _parquet(uri: str, gcs: GcsConfig | None) -> SourceFile:
 
 
 def _csv(uri: str, gcs: GcsConfig | None) -> SourceFile:
-    options = pacsv.ReadOptions(block_size=SNIFF_BYTES, use_threads=False)
+    with open_binary(uri, gcs) as handle:
+        head = _head(handle)
+    options = pacsv.ReadOptions(block_size=max(SNIFF_BYTES, len(head)), use_threads=False)
     parse = pacsv.ParseOptions(invalid_row_handler=lambda row: "skip")  # bad rows are the partitions' business
     convert = pacsv.ConvertOptions(strings_can_be_null=True)
-    with open_binary(uri, gcs) as handle, pacsv.open_csv(handle, read_options=options, parse_options=parse,
-                                                         convert_options=convert) as reader:
+    with pacsv.open_csv(io.BytesIO(head), read_options=options, parse_options=parse,
+                        convert_options=convert) as reader:
         try:
             sample = reader.read_next_batch()
         except StopIteration:  # a header and no rows: the columns are known, their types are not
@@ -60,6 +65,17 @@ def _csv(uri: str, gcs: GcsConfig | None) -> SourceFile:
         if types.get(name) == "string" and (numeric := _mostly_numeric(sample.column(name))):
             types[name] = numeric
     return SourceFile(uri, SourceFormat.CSV, size(uri, gcs), tuple(sample.schema.names), types)
+
+
+def _head(handle: IO[bytes]) -> bytes:
+    """The first SNIFF_BYTES cut after the last whole line (on to the header's end if it is longer).
+
+    Read here rather than by pyarrow's streaming reader, which reads tens of MiB ahead: a submit must
+    not download a large remote file to learn its header."""
+    head = handle.read(SNIFF_BYTES)
+    while b"\n" not in head and (more := handle.read(SNIFF_BYTES)):
+        head += more
+    return head[:head.rfind(b"\n") + 1] if handle.read(1) else head
 
 
 def _mostly_numeric(column: pa.Array) -> str | None:

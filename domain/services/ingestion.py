@@ -1,19 +1,22 @@
-"""Ingestions from the caller's side: plan, record, announce and enqueue one task per partition.
+"""Ingestions from the caller's side: check, record, announce and enqueue the planning task.
 
-Partitions go on the `ingestion` queue (any worker process may take them: they never open the
-warehouse). The commit goes on the warehouse queue, which in the `local` profile only the daemon
-serves, because it owns the DuckDB file.
+Only what headers and footers tell is checked before the 202 (so bad input is still a 4xx); the
+split into partitions, which may read whole CSV files, runs in the `ingest_plan` task (see
+ingestion_planning.py), which then enqueues one task per partition. Planning and partitions go on
+the `ingestion` queue (any worker process may take them: they never open the warehouse). The
+commit goes on the warehouse queue, which in the `local` profile only the daemon serves, because
+it owns the DuckDB file.
 """
 
 from __future__ import annotations
 
-from domain.services.ingestion_plan import DEFAULT_MAX_AUTO, plan_ingestion
+from domain.services.ingestion_plan import DEFAULT_MAX_AUTO, check_inputs, split_inputs
 from domain.services.job_events import JobEvents
 from domain.types.errors import Conflict, JobNotFound, TransientError
 from domain.types.events import EventType
 from domain.types.ingestion import Dispatch, IngestionSpec
 from domain.types.jobs import JobRecord, JobState
-from domain.types.partitions import IngestionPlan
+from domain.types.partitions import IngestionInputs, IngestionPlan
 from ports.bulk_files import BulkFiles
 from ports.clock import Clock, IdGenerator
 from ports.event_log import EventLog
@@ -24,9 +27,14 @@ INGESTION_QUEUE = "ingestion"
 # Commits open the warehouse, so they have their own queue, served only where that is allowed (see
 # entrypoints/workers.py) and never stuck behind a long training job on the training queue.
 COMMIT_QUEUE = "commits"
+PLAN_TASK = "ingest_plan"
 STAGE_TASK = "ingest_partition"
 COMMIT_TASK = "ingest_commit"
 JOB_KIND = "ingestion"
+
+
+def plan_task_id(ingestion_id: str) -> str:
+    return f"{ingestion_id}:plan"
 
 
 def partition_task_id(ingestion_id: str, index: int) -> str:
@@ -35,6 +43,12 @@ def partition_task_id(ingestion_id: str, index: int) -> str:
 
 def commit_task_id(ingestion_id: str) -> str:
     return f"{ingestion_id}:commit"
+
+
+async def announce_plan(events: JobEvents, plan: IngestionPlan) -> None:
+    """The event that says how many partitions there are: a `progress` event of stage `planned`."""
+    await events.progress("planned", 1.0, {"partitions": len(plan.partitions),
+                                           "bytes_total": sum(p.bytes for p in plan.partitions)})
 
 
 class IngestionService:
@@ -49,28 +63,26 @@ class IngestionService:
         self._max_auto = max_auto_partitions
 
     async def submit(self, spec: IngestionSpec, ingestion_id: str | None = None) -> JobRecord:
-        """Plan now (so bad input is a 4xx, not a failed job), record, announce, enqueue.
+        """Check headers now (bad input is a 4xx, not a failed job), record, announce, enqueue the plan.
 
         With a known `ingestion_id` (a schedule's fire time) the existing ingestion is returned and
-        nothing is planned or enqueued again, however many workers or ticks ask.
+        nothing is checked or recorded again, however many workers or ticks ask.
         """
         if ingestion_id is not None and (existing := await self._existing(ingestion_id)) is not None:
             return existing
-        plan = await plan_ingestion(self._files, spec, self._max_auto)
+        inputs = await check_inputs(self._files, spec)
+        # Cloud Run tasks (`mlplane ingest-task`) read the plan from the record as soon as they start, and
+        # no queue worker takes part to make it for them: for them the split is made before the 202.
+        plan = await split_inputs(self._files, inputs, self._max_auto) if spec.dispatch is Dispatch.EXTERNAL else None
         record = JobRecord(id=ingestion_id or self._ids.new_id("ing"), kind=JOB_KIND, state=JobState.QUEUED,
-                           created_at=self._clock.now(), spec=plan.to_dict())
+                           created_at=self._clock.now(), spec={**inputs.to_dict(), **(plan.to_dict() if plan else {})})
         try:
             await self._jobs.create(record)
         except Conflict:
             if ingestion_id is None:
                 raise
-            return await self._jobs.get(ingestion_id)  # another worker planned the same fire first
-        events = JobEvents(self._events, self._clock, record.id)
-        await events.emit(EventType.QUEUED, {"table": spec.table, "mode": spec.mode.value,
-                                             "partitions": len(plan.partitions),
-                                             "bytes_total": sum(p.bytes for p in plan.partitions)})
-        if spec.dispatch is Dispatch.QUEUE:
-            await self._enqueue(record, plan, events)
+            return await self._jobs.get(ingestion_id)  # another worker submitted the same fire first
+        await self._announce(record, inputs, plan)
         return record
 
     async def get(self, ingestion_id: str) -> JobRecord:
@@ -81,18 +93,27 @@ class IngestionService:
 
     async def _existing(self, ingestion_id: str) -> JobRecord | None:
         try:
-            return await self._jobs.get(ingestion_id)
+            record = await self._jobs.get(ingestion_id)
         except JobNotFound:
             return None
+        if record.state is JobState.QUEUED and "plan" not in record.spec:
+            # The submitter may have died between recording and enqueueing; the task id de-duplicates.
+            await self._queue.enqueue(PLAN_TASK, {"ingestion_id": record.id}, job_id=plan_task_id(record.id),
+                                      queue=INGESTION_QUEUE)
+        return record
 
-    async def _enqueue(self, record: JobRecord, plan: IngestionPlan, events: JobEvents) -> None:
+    async def _announce(self, record: JobRecord, inputs: IngestionInputs, plan: IngestionPlan | None) -> None:
+        events = JobEvents(self._events, self._clock, record.id)
+        await events.emit(EventType.QUEUED, {"table": inputs.spec.table, "mode": inputs.spec.mode.value,
+                                             "sources": len(inputs.files), "bytes_total": inputs.bytes_total})
+        if plan is not None:
+            await announce_plan(events, plan)
+            return
         try:
-            for partition in plan.partitions:
-                await self._queue.enqueue(STAGE_TASK, {"ingestion_id": record.id, "partition": partition.index},
-                                          job_id=partition_task_id(record.id, partition.index),
-                                          queue=INGESTION_QUEUE)
+            await self._queue.enqueue(PLAN_TASK, {"ingestion_id": record.id}, job_id=plan_task_id(record.id),
+                                      queue=INGESTION_QUEUE)
         except TransientError as exc:
-            message = f"could not enqueue the partitions: {exc.message}"
+            message = f"could not enqueue the ingestion: {exc.message}"
             await self._jobs.transition(record.id, JobState.FAILED, frozenset({JobState.QUEUED}), {"error": message})
             await events.emit(EventType.FAILED, {"message": message})
             raise

@@ -1,8 +1,10 @@
-"""The ingestion planner: split the input into partitions of about equal bytes.
+"""The ingestion planner: check the input, then split it into partitions of about equal bytes.
 
-Parquet files split at row groups; CSV files at byte ranges cut on line starts (a file with a
-quoted newline stays whole, because a cut inside a quoted field would corrupt two rows);
-small files are grouped so that a thousand tiny files do not make a thousand tasks.
+Checking reads only what headers and footers say (cheap: done before the 202); splitting may read
+whole CSV files (done in the planning task). Parquet files split at row groups; CSV files at byte
+ranges cut on line starts (a file with a quoted newline stays whole, because a cut inside a quoted
+field would corrupt two rows); small files are grouped so that a thousand tiny files do not make a
+thousand tasks.
 """
 
 from __future__ import annotations
@@ -10,9 +12,9 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from domain.types.errors import InvalidSpec
+from domain.types.errors import InvalidSpec, SourceChanged
 from domain.types.ingestion import ARROW_ALIASES, IngestionSpec, SourceFormat
-from domain.types.partitions import IngestionPlan, Partition, Piece, SourceFile
+from domain.types.partitions import IngestionInputs, IngestionPlan, Partition, Piece, SourceFile
 from ports.bulk_files import BulkFiles
 
 TARGET_PARTITION_BYTES = 64 << 20  # 'auto' makes partitions of about this size...
@@ -20,12 +22,23 @@ DEFAULT_MAX_AUTO = 8  # ...but no more of them than this (the workers that can r
 
 
 async def plan_ingestion(files: BulkFiles, spec: IngestionSpec, max_auto: int = DEFAULT_MAX_AUTO) -> IngestionPlan:
-    """Columns, their types and the partitions; raises InvalidSpec naming what to fix."""
+    """Check, then split, in one go; raises InvalidSpec naming what to fix."""
+    return await split_inputs(files, await check_inputs(files, spec), max_auto)
+
+
+async def check_inputs(files: BulkFiles, spec: IngestionSpec) -> IngestionInputs:
+    """The files, their shared columns and types, from headers and footers only; InvalidSpec names what to fix."""
     sources = list(await files.expand(spec.sources, spec.format))
     columns = _shared_columns(sources, spec)
     # The first file's types hold for all, so every staged file has one schema; the spec overrides.
     types = {**sources[0].types, **{c: ARROW_ALIASES[t] for c, t in spec.cleaning.schema.items()}}
-    return IngestionPlan(spec, columns, types, tuple(await _partitions(files, spec, sources, max_auto)))
+    return IngestionInputs(spec, columns, types, tuple(sources))
+
+
+async def split_inputs(files: BulkFiles, inputs: IngestionInputs, max_auto: int = DEFAULT_MAX_AUTO) -> IngestionPlan:
+    """The partitions of the checked files; SourceChanged when a CSV to cut vanished or changed size since."""
+    partitions = await _partitions(files, inputs.spec, list(inputs.files), max_auto)
+    return IngestionPlan(inputs.spec, inputs.columns, inputs.column_types, tuple(partitions))
 
 
 async def _partitions(files: BulkFiles, spec: IngestionSpec, sources: list[SourceFile], max_auto: int,
@@ -59,6 +72,9 @@ async def _split(files: BulkFiles, source: SourceFile, target: float) -> list[Pi
     if parts == 1:
         return [Piece(source.uri, source.format, bytes=source.size)]
     layout = await files.csv_layout(source.uri, [source.size * k // parts for k in range(1, parts)])
+    if layout.size != source.size:  # byte ranges measured on another file than the one checked would cut rows
+        raise SourceChanged(f"{source.uri} changed since the ingestion was submitted ({source.size} bytes, now "
+                            f"{layout.size}); submit the ingestion again", {"field": "sources", "source": source.uri})
     if layout.quoted_newlines:  # fall back to the whole file: only a full parse knows where rows end
         return [Piece(source.uri, source.format, bytes=source.size)]
     ends = (*layout.cuts[1:], source.size)

@@ -103,3 +103,9 @@ class TooManyRejects(DomainError):
     """More rows were rejected than the ingestion's max_reject_ratio allows; nothing was loaded."""
 
     code = "too_many_rejects"
+
+
+class SourceChanged(InvalidSpec):
+    """A source file vanished or changed between the submit and the plan; submit the ingestion again."""
+
+    code = "source_changed"

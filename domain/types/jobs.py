@@ -20,8 +20,9 @@ class JobState(StrEnum):
 TERMINAL_STATES = frozenset({JobState.COMPLETED, JobState.FAILED, JobState.CANCELLED})
 
 # RUNNING -> RUNNING is a re-run after a worker crash or an arq retry: allowed on purpose.
+# QUEUED -> QUEUED stores what a queued job learnt (an ingestion's plan) only if nothing ended it meanwhile.
 ALLOWED_TRANSITIONS: Mapping[JobState, frozenset[JobState]] = {
-    JobState.QUEUED: frozenset({JobState.RUNNING, JobState.FAILED, JobState.CANCELLED}),
+    JobState.QUEUED: frozenset({JobState.QUEUED, JobState.RUNNING, JobState.FAILED, JobState.CANCELLED}),
     JobState.RUNNING: frozenset(
         {JobState.RUNNING, JobState.COMPLETED, JobState.FAILED, JobState.CANCELLED}
     ),

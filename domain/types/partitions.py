@@ -28,6 +28,7 @@ class CsvLayout:
     cuts: tuple[int, ...]  # offsets of data-line starts, the first is just past the header
     lines: tuple[int, ...]  # 1-based physical line number at each cut
     quoted_newlines: bool  # a quoted field spans lines: byte ranges are unsafe
+    size: int  # the file's size as scanned (the planner checks it against the size it was submitted with)
 
 
 @dataclass(frozen=True)
@@ -125,6 +126,36 @@ class LoadRequest:
 
 
 @dataclass(frozen=True)
+class IngestionInputs:
+    """What the submit learnt from the files' headers and footers, kept in the job record (key `inputs`):
+    the planning task splits exactly these files, as they were when the ingestion was accepted."""
+
+    spec: IngestionSpec
+    columns: tuple[str, ...]
+    column_types: Mapping[str, str]  # column -> Arrow type alias
+    files: tuple[SourceFile, ...]
+
+    @property
+    def bytes_total(self) -> int:
+        return sum(f.size for f in self.files)
+
+    def to_dict(self) -> dict[str, Any]:
+        # Per file only what the split needs: the columns and types every file shares are stored once.
+        files = [{"uri": f.uri, "format": f.format.value, "size": f.size, "row_groups": list(f.row_groups)}
+                 for f in self.files]
+        return {**self.spec.to_dict(), "inputs": {"columns": list(self.columns),
+                                                  "column_types": dict(self.column_types), "files": files}}
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> IngestionInputs:
+        inputs = raw["inputs"]
+        columns, types = tuple(inputs["columns"]), dict(inputs["column_types"])
+        files = tuple(SourceFile(f["uri"], SourceFormat(f["format"]), int(f["size"]), columns, types,
+                                 tuple(f["row_groups"])) for f in inputs["files"])
+        return cls(IngestionSpec.from_dict(raw), columns, types, files)
+
+
+@dataclass(frozen=True)
 class IngestionPlan:
     """What every partition task needs, stored in the job record so any process can run a partition."""
 
@@ -142,3 +173,9 @@ class IngestionPlan:
         plan = raw["plan"]
         return cls(IngestionSpec.from_dict(raw), tuple(plan["columns"]), dict(plan["column_types"]),
                    tuple(Partition.from_dict(p) for p in plan["partitions"]))
+
+
+def planned_partitions(record_spec: Mapping[str, Any]) -> int | None:
+    """How many partitions an ingestion record's plan has; None while the plan is still being made."""
+    plan = record_spec.get("plan")
+    return None if plan is None else len(plan["partitions"])

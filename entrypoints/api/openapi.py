@@ -6,13 +6,15 @@ from functools import cache
 from typing import Any
 
 from entrypoints.api.schemas import TrainingSpecIn
-from entrypoints.api.schemas_ingestion import IngestionIn
+from entrypoints.api.schemas_ingestion import IngestionAcceptedOut, IngestionIn
 
 _ERROR = {
     "type": "object",
     "properties": {"error": {"type": "object", "properties": {
         "code": {"type": "string"}, "message": {"type": "string"}, "details": {"type": "object"}}}},
 }
+# The documented 202 answers, by (method, path); other operations document their errors only.
+_ACCEPTED: dict[tuple[str, str], Any] = {("post", "/v1/ingestions"): IngestionAcceptedOut}
 # (method, path, summary, request body model or None)
 _OPERATIONS: list[tuple[str, str, str, Any]] = [
     ("get", "/healthz", "Liveness", None),
@@ -69,6 +71,9 @@ def openapi_document() -> dict[str, Any]:
             "responses": {"default": {"description": "error",
                                       "content": {"application/json": {"schema": _ERROR}}}},
         }
+        if (answer := _ACCEPTED.get((method, path))) is not None:
+            operation["responses"]["202"] = {"description": "accepted",
+                                             "content": {"application/json": {"schema": answer.model_json_schema()}}}
         if body is not None:
             operation["requestBody"] = {
                 "required": True, "content": {"application/json": {"schema": body.model_json_schema()}}}

@@ -1,4 +1,5 @@
-"""Bulk ingestion: submit (202 at once), then the final report; progress streams on the job's events."""
+"""Bulk ingestion: submit (202 at once, before the split into partitions), then the final report; the
+plan and the progress stream on the job's events."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from prometheus_client import Counter
 from entrypoints.api.accepted import accepted
 from entrypoints.api.errors import parse_body
 from entrypoints.api.keys import CONTAINER
-from entrypoints.api.schemas_ingestion import IngestionIn
+from entrypoints.api.schemas_ingestion import IngestionIn, accepted_fields
 
 SUBMITTED = Counter("mlplane_ingestions_submitted_total", "Ingestions accepted")
 routes = web.RouteTableDef()
@@ -19,8 +20,7 @@ async def submit(request: web.Request) -> web.Response:
     spec = (await parse_body(request, IngestionIn)).to_domain()
     record = await request.app[CONTAINER].ingestion().submit(spec)
     SUBMITTED.inc()
-    return accepted(request, record, f"/v1/ingestions/{record.id}", ingestion_id=record.id,
-                    partitions=len(record.spec["plan"]["partitions"]))
+    return accepted(request, record, f"/v1/ingestions/{record.id}", **accepted_fields(record))
 
 
 @routes.get("/v1/ingestions/{ingestion_id}")

@@ -1,14 +1,17 @@
-"""The `POST /v1/ingestions` body: validated at the edge, then turned into a domain IngestionSpec."""
+"""The `POST /v1/ingestions` body (validated at the edge, then turned into a domain IngestionSpec) and
+its 202 answer."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.types.ingestion import COLUMN_TYPES, MAX_PARTITIONS, Cleaning, Dedupe, Dispatch, IngestionSpec
 from domain.types.ingestion import SourceFormat as Format
 from domain.types.ingestion import WriteMode as Mode
+from domain.types.jobs import JobRecord
+from domain.types.partitions import IngestionInputs, planned_partitions
 
 _IDENT = r"^[A-Za-z_][A-Za-z0-9_]{0,127}$"
 
@@ -50,3 +53,27 @@ class IngestionScheduleIn(_Strict):
     timezone: str = Field(default="UTC", max_length=64, description="IANA time zone the cron is read in")
     enabled: bool = True
     ingestion: IngestionIn = Field(description="the body POST /v1/ingestions takes; sources expand at each fire")
+
+
+class IngestionAcceptedOut(BaseModel):
+    """The 202 answer to POST /v1/ingestions."""
+
+    # Documents the answer in /openapi.json; accepted_fields() and accepted() build it.
+
+    ingestion_id: str
+    job_id: str = Field(description="the same id: ingestions are jobs, with the jobs' endpoints")
+    status: Literal["queued"]
+    events_url: str
+    ws_url: str
+    sources: int = Field(description="files the sources expanded to")
+    bytes_total: int = Field(description="their size in bytes")
+    partitions: int | None = Field(description="null: the split is made after the 202, and the job's `progress` "
+                                               "event with stage 'planned' carries the count; a number for "
+                                               "dispatch 'external', planned before the 202")
+
+
+def accepted_fields(record: JobRecord) -> dict[str, Any]:
+    """The ingestion's own fields of the 202 answer (accepted() adds the job's)."""
+    inputs = IngestionInputs.from_dict(record.spec)
+    return {"ingestion_id": record.id, "sources": len(inputs.files), "bytes_total": inputs.bytes_total,
+            "partitions": planned_partitions(record.spec)}

@@ -14,6 +14,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from entrypoints.api.schemas_ingestion import IngestionAcceptedOut
 from tests.support.daemon import DaemonProcess
 from tests.support.ws_client import collect_events
 
@@ -56,9 +57,12 @@ async def test_an_ingestion_of_csv_and_parquet_loads_the_clean_rows(daemon, sess
     body = {"sources": [str(s) for s in sources], "table": "events", "partitions": 3, "mode": "replace",
             "cleaning": {"dedupe": "exact", "drop_nulls": ["score"]}}
     status, accepted = await post(session, daemon.url, body)
-    assert status == 202 and accepted["partitions"] == 3, accepted
+    assert status == 202 and accepted["partitions"] is None, accepted  # split after the 202, by a worker
+    IngestionAcceptedOut.model_validate(accepted)  # the answer /openapi.json documents
+    assert accepted["sources"] == 2 and accepted["bytes_total"] == sum(s.stat().st_size for s in sources)
     events = await collect_events(session, daemon.url, accepted["ingestion_id"], timeout=60)
     assert events[0]["type"] == "queued" and events[-1]["type"] == "completed", events[-1]
+    assert [e["data"]["partitions"] for e in events if e["data"].get("stage") == "planned"] == [3]
     partitions = {e["data"]["partition"] for e in events if e["data"].get("stage") == "staged"}
     assert partitions == {0, 1, 2}
     async with session.get(f"{daemon.url}/v1/ingestions/{accepted['ingestion_id']}") as response:
@@ -100,4 +104,5 @@ def test_the_cli_ingests_and_follows_to_the_end(daemon, sources) -> None:
          "--drop-nulls", "score", "--partitions", "2", "--follow", "--url", daemon.url],
         capture_output=True, text=True, timeout=90, cwd=Path(__file__).resolve().parents[2])
     assert result.returncode == 0, result.stderr
+    assert "queued: 1 file(s)" in result.stderr and "planned: 2 partition(s)" in result.stderr, result.stderr
     assert "1,990 rows loaded" in result.stderr.replace("\n", " ")

@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from domain.services.ingestion_cleaning import drop_null_rows
-from domain.types.errors import InvalidSpec
+from domain.types.errors import InvalidSpec, SourceChanged
 from domain.types.ingestion import SourceFormat
 from domain.types.partitions import CsvLayout, PartitionReport, SourceFile
 from ports.bulk_files import PartitionProgress, StagingTask
@@ -25,6 +25,7 @@ class InMemoryBulkFiles:
         self.parquet: dict[str, tuple[pa.Table, int]] = {}  # uri -> (rows, row group size)
         self.staged: dict[str, pa.Table] = {}
         self.stage_calls: list[int] = []
+        self.layout_calls: list[str] = []  # URIs scanned whole for their cut points
         self.rejected_per_partition = 0  # pretend this many bad rows per partition went to rejects
 
     def add_csv(self, uri: str, text: str) -> None:
@@ -51,6 +52,9 @@ class InMemoryBulkFiles:
         return SourceFile(uri, SourceFormat.CSV, len(self.csv[uri]), tuple(header.split(",")), {})
 
     async def csv_layout(self, uri: str, targets: Sequence[int]) -> CsvLayout:
+        self.layout_calls.append(uri)
+        if uri not in self.csv:
+            raise SourceChanged(f"source file vanished before the ingestion was planned: {uri}", {"field": "sources"})
         data = self.csv[uri]
         header_end = data.index(b"\n") + 1
         cuts = sorted({header_end, *(c for t in targets if (c := data.find(b"\n", t - 1) + 1) and c < len(data))})
@@ -59,7 +63,7 @@ class InMemoryBulkFiles:
         for char in data.decode():
             in_quotes ^= char == '"'
             quoted |= in_quotes and char == "\n"
-        return CsvLayout(tuple(cuts), lines, quoted)
+        return CsvLayout(tuple(cuts), lines, quoted, len(data))
 
     async def stage(self, task: StagingTask, progress: PartitionProgress) -> PartitionReport:
         self.stage_calls.append(task.partition.index)

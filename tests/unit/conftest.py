@@ -1,4 +1,4 @@
-"""Unit-test wiring: the real domain services over in-memory fakes of every port."""
+"""Unit-test wiring: the real domain services over in-memory fakes of every port (training, ingestion)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,10 @@ import pytest
 
 from adapters.cron.calendar import CroniterCalendar
 from domain.services.aliases import AliasService
+from domain.services.ingestion import COMMIT_TASK, PLAN_TASK, STAGE_TASK, IngestionService
+from domain.services.ingestion_commit import IngestionCommitter
+from domain.services.ingestion_planning import IngestionPlanner
+from domain.services.ingestion_run import PartitionStager
 from domain.services.job_lifecycle import JobLifecycle
 from domain.services.registry import ModelRegistry
 from domain.services.retention import RetentionService
@@ -22,11 +26,12 @@ from domain.services.training import TrainingService
 from domain.services.training_run import TrainingRunner
 from domain.types.lifecycle import RetentionPolicy
 from tests.fakes.artifact_store import InMemoryArtifactStore
+from tests.fakes.bulk_files import InMemoryBulkFiles
 from tests.fakes.clock import FakeClock, SequentialIds
 from tests.fakes.event_log import InMemoryEventLog
 from tests.fakes.job_store import InMemoryJobStore
 from tests.fakes.model_backend import MajorityModelBackend
-from tests.fakes.task_queue import InMemoryTaskQueue
+from tests.fakes.task_queue import InMemoryTaskQueue, QueuedTask
 from tests.fakes.warehouse import InMemoryWarehouse
 
 
@@ -75,3 +80,49 @@ async def world() -> World:
     schedules = ScheduleService(artifacts, CroniterCalendar(), clock, retrains)
     return World(warehouse, artifacts, backend, jobs, events, queue, clock, service, runner, registry, aliases,
                  retention, retrains, retrain_runner, schedules)
+
+
+@dataclass
+class Ingest:
+    """The ingestion services over fakes, and what the workers would do with their queued tasks."""
+
+    files: InMemoryBulkFiles
+    warehouse: InMemoryWarehouse
+    jobs: InMemoryJobStore
+    events: InMemoryEventLog
+    queue: InMemoryTaskQueue
+    service: IngestionService
+    planner: IngestionPlanner
+    stager: PartitionStager
+    committer: IngestionCommitter
+
+    async def plan_all(self) -> None:
+        for task in self.tasks(PLAN_TASK):
+            await self.planner.run(task.payload["ingestion_id"])
+
+    async def run_all(self) -> None:
+        """Every queued plan, then every partition, then the commit."""
+        await self.plan_all()
+        for task in self.tasks(STAGE_TASK):
+            await self.stager.run_partition(task.payload["ingestion_id"], task.payload["partition"])
+        for task in self.tasks(COMMIT_TASK):
+            await self.committer.commit(task.payload["ingestion_id"])
+
+    def tasks(self, name: str) -> list[QueuedTask]:
+        return [t for t in self.queue.tasks if t.name == name]
+
+    async def types(self, job_id: str) -> list[str]:
+        return [e.type for e in await self.events.read(f"job:{job_id}")]
+
+
+@pytest.fixture
+def ingest() -> Ingest:
+    files, jobs, events, queue, clock = (InMemoryBulkFiles(), InMemoryJobStore(), InMemoryEventLog(),
+                                         InMemoryTaskQueue(), FakeClock())
+    warehouse, artifacts = InMemoryWarehouse(files.staged), InMemoryArtifactStore()
+    lifecycle = JobLifecycle(jobs, events, clock)
+    service = IngestionService(files=files, jobs=jobs, events=events, queue=queue, clock=clock, ids=SequentialIds())
+    planner = IngestionPlanner(files=files, jobs=jobs, queue=queue, lifecycle=lifecycle)
+    stager = PartitionStager(files=files, artifacts=artifacts, jobs=jobs, queue=queue, clock=clock, lifecycle=lifecycle)
+    committer = IngestionCommitter(artifacts=artifacts, warehouse=warehouse, lifecycle=lifecycle)
+    return Ingest(files, warehouse, jobs, events, queue, service, planner, stager, committer)

@@ -8,10 +8,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from adapters.cron.calendar import CroniterCalendar
-from domain.services.ingestion import STAGE_TASK, IngestionService
+from domain.services.ingestion import PLAN_TASK, STAGE_TASK, IngestionService
+from domain.services.ingestion_plan import check_inputs
+from domain.services.ingestion_planning import IngestionPlanner
 from domain.services.ingestion_schedules import IngestionSchedule, IngestionScheduleService, fire_id
+from domain.services.job_lifecycle import JobLifecycle
 from domain.types.errors import InvalidIdentifier, InvalidSpec, NotFound
 from domain.types.ingestion import IngestionSpec
+from domain.types.jobs import JobRecord, JobState
 from tests.fakes.artifact_store import InMemoryArtifactStore
 from tests.fakes.bulk_files import InMemoryBulkFiles
 from tests.fakes.clock import FakeClock, SequentialIds
@@ -32,9 +36,17 @@ class Scheduled:
     queue: InMemoryTaskQueue
     clock: FakeClock
     schedules: IngestionScheduleService
+    planner: IngestionPlanner
 
     def stage_tasks(self) -> list[str]:
         return [t.payload["ingestion_id"] for t in self.queue.tasks if t.name == STAGE_TASK]
+
+    async def plan(self) -> list[str]:
+        """What an ingestion worker does with the queued plan tasks; returns their ingestion ids."""
+        planned = [t.payload["ingestion_id"] for t in self.queue.tasks if t.name == PLAN_TASK]
+        for ingestion_id in planned:
+            await self.planner.run(ingestion_id)
+        return planned
 
 
 @pytest.fixture
@@ -42,10 +54,11 @@ def world() -> Scheduled:
     files, jobs, queue = InMemoryBulkFiles(), InMemoryJobStore(), InMemoryTaskQueue()
     clock = FakeClock(FIRE + timedelta(minutes=1))  # one minute after a fire: it is due
     files.add_csv("landing/day1.csv", CSV)
-    ingestions = IngestionService(files=files, jobs=jobs, events=InMemoryEventLog(), queue=queue, clock=clock,
-                                  ids=SequentialIds())
+    events = InMemoryEventLog()
+    ingestions = IngestionService(files=files, jobs=jobs, events=events, queue=queue, clock=clock, ids=SequentialIds())
     schedules = IngestionScheduleService(InMemoryArtifactStore(), CroniterCalendar(), clock, ingestions, files)
-    return Scheduled(files, jobs, queue, clock, schedules)
+    planner = IngestionPlanner(files=files, jobs=jobs, queue=queue, lifecycle=JobLifecycle(jobs, events, clock))
+    return Scheduled(files, jobs, queue, clock, schedules, planner)
 
 
 def hourly(name: str = "landing", sources: tuple[str, ...] = ("landing/*.csv",), **extra: object) -> IngestionSchedule:
@@ -59,6 +72,7 @@ async def test_a_due_schedule_submits_exactly_one_ingestion_even_when_ticked_twi
     world.clock.current += timedelta(seconds=30)  # the next minute's tick still sees the same fire
     second = await world.schedules.tick()
     assert first == second == [fire_id("landing", FIRE)] == ["ing_landing_20260302T1000Z"]
+    assert await world.plan() == first  # one plan task, enqueued once
     assert world.stage_tasks() == [first[0], first[0]]  # its two partitions, enqueued once
     record = await world.jobs.get(first[0])
     assert record.spec["sources"] == ["landing/*.csv"]  # the glob as given: expanded at each fire
@@ -85,6 +99,7 @@ async def test_each_fire_expands_the_glob_again(world: Scheduled) -> None:
     world.files.add_csv("landing/day2.csv", CSV)
     world.clock.current = FIRE + timedelta(hours=1, minutes=1)
     [later] = await world.schedules.tick()
+    await world.plan()
     sources = {p["uri"] for part in (await world.jobs.get(later)).spec["plan"]["partitions"] for p in part["pieces"]}
     assert sources == {"landing/day1.csv", "landing/day2.csv"}
 
@@ -134,4 +149,17 @@ async def test_submit_with_a_known_id_returns_the_existing_ingestion(world: Sche
     spec = IngestionSpec(("landing/day1.csv",), "events", partitions=2)
     first = await service.submit(spec, "ing_fixed")
     again = await service.submit(spec, "ing_fixed")
-    assert first.id == again.id == "ing_fixed" and len(world.stage_tasks()) == 2
+    assert first.id == again.id == "ing_fixed" and await world.plan() == ["ing_fixed"]
+    await service.submit(spec, "ing_fixed")  # planned: asking again enqueues nothing more
+    assert await world.plan() == ["ing_fixed"] and len(world.stage_tasks()) == 2
+
+
+async def test_a_fire_recorded_by_a_submitter_that_died_before_enqueueing_is_planned_at_the_next_tick(
+        world: Scheduled) -> None:
+    service = IngestionService(files=world.files, jobs=world.jobs, events=InMemoryEventLog(), queue=world.queue,
+                               clock=world.clock, ids=SequentialIds())
+    spec = IngestionSpec(("landing/day1.csv",), "events")
+    inputs = await check_inputs(world.files, spec)  # recorded, then the submitter died: no plan task queued
+    await world.jobs.create(JobRecord("ing_lost", "ingestion", JobState.QUEUED, world.clock.now(), inputs.to_dict()))
+    await service.submit(spec, "ing_lost")
+    assert await world.plan() == ["ing_lost"] and len(world.stage_tasks()) == 1
