@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import redis.asyncio as aioredis
 
+from adapters._shared.redis_client import redis_client
 from adapters.embedded_redis import EmbeddedRedisServer
 from benchmarks import _inference_rig as rig
 from benchmarks._report import percentiles, report
@@ -108,7 +109,7 @@ async def run(events: int) -> None:
     with tempfile.TemporaryDirectory(prefix="mlplane-bench-") as tmp:
         server = EmbeddedRedisServer(Path(tmp) / "redis")
         url = await server.start()
-        redis = aioredis.Redis.from_url(url)
+        redis = redis_client(url)  # the client the daemon uses, for the bare loop and the pipeline alike
         try:
             await bench(redis, Path(tmp), events)
         finally:

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from arq.connections import ArqRedis
 from dependency_injector import containers, providers
 
+from adapters._shared.redis_client import redis_client
 from adapters.arq.task_queue import ArqTaskQueue
 from adapters.cron.calendar import CroniterCalendar
 from adapters.filesystem.artifact_store import FilesystemArtifactStore
@@ -71,7 +71,7 @@ class Container(containers.DeclarativeContainer):
 
     clock = providers.Singleton(SystemClock)
     ids = providers.Singleton(RandomIds)
-    redis = providers.Singleton(ArqRedis.from_url, redis_url)
+    redis = providers.Singleton(redis_client, redis_url)
     secrets = providers.Singleton(secret_providers, settings)
 
     profile = providers.Callable(lambda s: s.profile, settings)

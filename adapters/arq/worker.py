@@ -14,10 +14,10 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from arq.connections import ArqRedis
 from arq.cron import cron
 from arq.worker import Retry, Worker, func
 
+from adapters._shared.redis_client import redis_client
 from adapters.arq.leases import WorkerLeases
 from adapters.arq.task_queue import queue_key
 from domain.types.errors import TransientError
@@ -74,7 +74,7 @@ class ArqWorker:
 
     async def start(self) -> None:
         # arq's Worker.close() closes the pool it is given, so it gets a pool of its own.
-        pool = ArqRedis.from_url(self._redis_url)
+        pool = redis_client(self._redis_url)
         self._leases = WorkerLeases(pool, self._namespace, self._worker_id)
         await self._leases.start()
         self._worker = Worker(
