@@ -37,13 +37,13 @@ class WindowCache:
     def put(self, key: str, epoch: bytes, rows: Rows) -> None:
         """Hold `rows` (a copy: never a view that would keep a whole batch alive) as the key's state."""
         self.discard(key)
-        if not len(rows) or rows.nbytes > self._max_bytes:
-            return
-        self._copies[key] = (epoch + rows[-1, :2].astype("<f8").tobytes(), rows)
-        self._bytes += rows.nbytes
-        while self._bytes > self._max_bytes:
-            _key, (_token, evicted) = self._copies.popitem(last=False)
-            self._bytes -= evicted.nbytes
+        size = rows.nbytes
+        if size and size <= self._max_bytes:
+            self._copies[key] = (epoch + rows[-1, :2].tobytes(), rows)
+            self._bytes += size
+            while self._bytes > self._max_bytes:
+                _key, (_token, evicted) = self._copies.popitem(last=False)
+                self._bytes -= evicted.nbytes
 
     def discard(self, key: str) -> None:
         held = self._copies.pop(key, None)
