@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-import pyarrow as pa
+if TYPE_CHECKING:  # tables cross this port, but a process that never reads one need not load pyarrow
+    import pyarrow as pa
 
 from domain.types.partitions import LoadRequest
 from domain.types.tables import TableInfo

@@ -12,8 +12,6 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-import pyarrow as pa
-
 from domain.types.errors import PermanentError
 from domain.types.rules import ActionSpec
 from ports.action_executor import ActionExecutor, ActionLedger
@@ -31,6 +29,8 @@ class WarehouseRecordExecutor:
         self._warehouse = warehouse
 
     async def execute(self, action: ActionSpec, key: str, body: Mapping[str, Any]) -> None:
+        import pyarrow as pa  # here: a process that runs no `record` action need not load it
+
         row: dict[str, Any] = {"key": key, "event_id": body.get("event_id"), "entity": body.get("entity"),
                                "model_version": body.get("model_version"), "score": body.get("score"),
                                "label": str(body.get("label"))}

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:  # imported where a frame is built: the daemon imports this module for its names
+    import pandas as pd
 
 DEMO_TABLE = "demo_events"
 FEATURES = tuple(f"f{i}" for i in range(8))
@@ -15,6 +18,8 @@ _WEIGHTS = np.array([1.5, -2.0, 0.8, 0.0, 1.1, -0.6, 0.0, 0.4])
 def demo_events(rows: int = 100_000, seed: int = 7, end: datetime | None = None) -> pd.DataFrame:
     """~200 entities, 30 days of events, a label learnable from f0..f7, ~0.5% duplicate rows and
     ~0.5% rows with a null feature, so cleaning has something to report."""
+    import pandas as pd
+
     rng = np.random.default_rng(seed)
     base_rows = rows - rows // 200
     features = rng.normal(size=(base_rows, len(FEATURES)))
