@@ -162,8 +162,10 @@ class Container(containers.DeclarativeContainer):
     stream_producer = providers.Singleton(RedisStreamProducer, redis, namespace)
     signal_sink = providers.Singleton(RedisSignalSink, redis, namespace)
     dead_letters = providers.Singleton(RedisDeadLetters, redis, namespace)
+    max_signal_backlog = providers.Callable(lambda s: s.signals_max_backlog, settings)
     pipelines = providers.Singleton(
-        PipelineService, pipeline_store, registry, aliases, signal_sink, stream_producer, dead_letters)
+        PipelineService, pipeline_store, registry, aliases, signal_sink, stream_producer, dead_letters,
+        max_signal_backlog=max_signal_backlog)
     dead_letter_service = providers.Singleton(DeadLetterService, dead_letters, stream_producer, queue)
     event_source = providers.Factory(RedisEventSource, redis, namespace)
     model_watcher = providers.Factory(
@@ -173,7 +175,8 @@ class Container(containers.DeclarativeContainer):
         InferenceService, windows=providers.Singleton(RedisWindowStore, redis, namespace),
         states=providers.Singleton(RedisEntityStateStore, redis, namespace), signals=signal_sink,
         dead_letters=dead_letters, queue=queue, clock=clock,
-        claim_idle_ms=providers.Callable(lambda s: s.inference_claim_idle_ms, settings))
+        claim_idle_ms=providers.Callable(lambda s: s.inference_claim_idle_ms, settings),
+        max_signal_backlog=max_signal_backlog)
     action_ledger = providers.Singleton(RedisActionLedger, redis, namespace)
     webhooks = providers.Singleton(WebhookExecutor, secrets)
     publisher = providers.Singleton(RedisPublishExecutor, redis, namespace)

@@ -3,7 +3,8 @@
 One consumer per pipeline per process (consumer name: host-pid-random). The runner re-reads the
 pipeline configs every few seconds and restarts a consumer whose config changed, so a `PUT
 /v1/pipelines/{name}` takes effect without a restart. Each consumer also trims its stream, never
-past an entry some group still has pending.
+past an entry some group still has pending. A pipeline with a signals_table has its recorder's
+group on the signals stream from its first signal on, whether this process records or not.
 """
 
 from __future__ import annotations
@@ -28,8 +29,8 @@ from entrypoints.container import Container
 
 log = logging.getLogger(__name__)
 # The same figures as GET /v1/pipelines/{name} `stats`, refreshed with each stats event.
-STATS = Gauge("mlplane_pipeline_stat", "Live pipeline stats (stat: events_processed, events_per_s, "
-              "batch_size_avg, p50_ms, p99_ms, lag, pending, dlq, model_version)", ["pipeline", "stat"])
+STATS = Gauge("mlplane_pipeline_stat", "Live pipeline stats (stat: events_processed, events_per_s, batch_size_avg, "
+              "p50_ms, p99_ms, lag, pending, dlq, model_version, signals_backlog)", ["pipeline", "stat"])
 RESCAN_S = 2.0
 STATS_EVERY_S = 5.0  # live stats on the `pipeline:{name}` topic (WebSocket /v1/events?topics=pipeline:NAME)
 
@@ -100,6 +101,7 @@ class PipelineRunner:
         return recorder
 
     async def _serve(self, service: InferenceService, stop: asyncio.Event, recorder: SignalRecorder | None) -> None:
+        await self._keep_signals(service.config)
         helpers = [asyncio.create_task(self._trim_forever(service)),
                    asyncio.create_task(self._publish_stats_forever(service.config))]
         recording = None if recorder is None else asyncio.create_task(recorder.run(stop), name="recorder")
@@ -114,6 +116,17 @@ class PipelineRunner:
                 helper.cancel()
             if recording is not None:
                 await _stop_recording(recording, stop)
+
+    async def _keep_signals(self, config: PipelineConfig) -> None:
+        """The sink keeps what the recorder's group has not acked: create it before the first signal
+        (its recorder may run elsewhere, or later), and drop it with the table, or it would hold
+        the stream, then pause the pipeline, forever."""
+        reader = self._container.signal_reader(pipeline=config.name, group=recorder_group(config.name),
+                                                consumer=self._consumer)
+        try:
+            await (reader.join() if config.signals_table else reader.leave())
+        except Exception as exc:  # not fatal: the recorder creates its group at its first read anyway
+            log.warning("pipeline %s: could not set up the signals recorder's group: %s", config.name, exc)
 
     async def _trim_forever(self, service: InferenceService) -> None:
         every = self._container.settings().inference_trim_every_s

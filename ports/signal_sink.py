@@ -10,8 +10,10 @@ from domain.types.streams import Signal
 
 class SignalSink(Protocol):
     """`write` appends one signal per event, in order (a redelivered event may write a second
-    signal with the same event id: readers dedupe by `event_id`). `record_batch` adds a batch's
-    counters to the pipeline's stats, which any process can read with `stats`.
+    signal with the same event id: readers dedupe by `event_id`). The stream is capped, but a
+    signal a reader of it (a consumer group: the signals_table recorder) has not acked is never
+    dropped. `record_batch` adds a batch's counters to the pipeline's stats, which any process
+    can read with `stats`.
     """
 
     async def write(self, pipeline: str, signals: Sequence[Signal]) -> None: ...
@@ -19,6 +21,11 @@ class SignalSink(Protocol):
     async def record_batch(self, pipeline: str, size: int, latencies_ms: Sequence[float], model_version: int) -> None:
         ...
 
+    async def backlog(self, pipeline: str) -> int:
+        """Signals the slowest reader has not acked yet (0 without readers): what the stream must keep.
+        One round trip; raises TransientError when the backend is unreachable."""
+        ...
+
     async def stats(self, pipeline: str) -> Mapping[str, Any]:
-        """events_processed, events_per_s, batch_size_avg, p50_ms, p99_ms, model_version."""
+        """events_processed, events_per_s, batch_size_avg, p50_ms, p99_ms, model_version, signals_backlog."""
         ...

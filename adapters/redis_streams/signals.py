@@ -1,4 +1,9 @@
-"""RedisSignalSink: signals to the capped stream `signals:{pipeline}`, live stats in small keys.
+"""RedisSignalSink: signals to the stream `signals:{pipeline}`, live stats in small keys.
+
+The stream is cut back to about `maxlen` entries, but never past an entry a consumer group on it
+(the signals_table recorder) has not acked: a recorder that falls behind keeps what it has not
+recorded, and `backlog` tells the pipeline how far behind it is (the pipeline stops reading new
+input past a bound, see domain/services/signal_backpressure.py).
 
 Stats are shared by every consumer of a pipeline: counters in a hash, the latest latencies in
 a capped list (p50/p99 over the last `_SAMPLES` events) and per-batch (time, size) marks for the
@@ -23,12 +28,38 @@ from domain.types.streams import Signal
 # One call per batch with one argument: the entries' JSON joined by newlines (orjson escapes any
 # newline inside a string), split here. N XADDs in a pipeline, or N arguments, cost N command
 # objects or N encodings in the client; this costs one.
+# Then one trim for the batch, decided here from the groups' state as it is now (a floor cached
+# in the client would miss a group created since): with no group, MAXLEN ~ cap; with groups,
+# MINID ~ the oldest id one still needs (its oldest pending entry, else its last delivered one),
+# with LIMIT = the entries beyond the cap, so the stream never gets shorter than the cap either.
+# LIMIT also bounds the work of one call once a long-stalled recorder has caught up.
 WRITE_LINES = """
-local buffer, at, n = ARGV[2], 1, 0
+local key, buffer, at, n = KEYS[1], ARGV[2], 1, 0
 while at <= #buffer do
   local stop = string.find(buffer, '\\n', at, true) or (#buffer + 1)
-  redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'data', string.sub(buffer, at, stop - 1))
+  redis.call('XADD', key, '*', 'data', string.sub(buffer, at, stop - 1))
   at, n = stop + 1, n + 1
+end
+local excess = redis.call('XLEN', key) - tonumber(ARGV[1])
+if excess <= 0 then return n end
+local function older(a, b)
+  local am, as = string.match(a, '(%d+)-(%d+)')
+  local bm, bs = string.match(b, '(%d+)-(%d+)')
+  if am ~= bm then return tonumber(am) < tonumber(bm) end
+  return tonumber(as) < tonumber(bs)
+end
+local floor = nil
+for _, info in ipairs(redis.call('XINFO', 'GROUPS', key)) do
+  local group = {}
+  for i = 1, #info, 2 do group[info[i]] = info[i + 1] end
+  local need = group['last-delivered-id']
+  if group['pending'] > 0 then need = redis.call('XPENDING', key, group['name'])[2] end
+  if floor == nil or older(need, floor) then floor = need end
+end
+if floor == nil then
+  redis.call('XTRIM', key, 'MAXLEN', '~', ARGV[1])
+else
+  redis.call('XTRIM', key, 'MINID', '~', floor, 'LIMIT', string.format('%d', math.min(excess, 10000)))
 end
 return n
 """
@@ -89,6 +120,12 @@ class RedisSignalSink:
             await self._record(keys=keys, args=[size, model_version, packed, f"{time.time():.3f}:{size}",
                                                 _SAMPLES * 4, _RATE_MARKS])
 
+    async def backlog(self, pipeline: str) -> int:
+        with transient_errors("signals backlog"):
+            async with self._redis.pipeline(transaction=False) as pipe:
+                _ask_backlog(pipe, self._keys.signals(pipeline))
+                return _backlog(*await pipe.execute(raise_on_error=False))
+
     async def stats(self, pipeline: str) -> Mapping[str, Any]:
         counters, samples, marks = (self._keys.stats(pipeline, p) for p in ("counters", "latency", "rate"))
         with transient_errors("stats read"):
@@ -96,7 +133,8 @@ class RedisSignalSink:
                 pipe.hgetall(counters)
                 pipe.execute_command("GET", samples, **{NEVER_DECODE: True})  # binary
                 pipe.lrange(marks, 0, -1)
-                raw_counters, raw_samples, raw_marks = await pipe.execute(raise_on_error=False)
+                _ask_backlog(pipe, self._keys.signals(pipeline))  # same round trip
+                raw_counters, raw_samples, raw_marks, groups, length = await pipe.execute(raise_on_error=False)
         c = {text(k): int(v) for k, v in raw_counters.items()}
         # not bytes: nothing recorded yet, or an older version's list (replaced at the next batch)
         latency = np.frombuffer(raw_samples, dtype="<f4").astype(np.float64) if isinstance(raw_samples, bytes) \
@@ -109,7 +147,22 @@ class RedisSignalSink:
             "p50_ms": round(float(np.percentile(latency, 50)), 2) if latency.size else None,
             "p99_ms": round(float(np.percentile(latency, 99)), 2) if latency.size else None,
             "model_version": c.get("model_version"),
+            "signals_backlog": _backlog(groups, length),
         }
+
+
+def _ask_backlog(pipe: Any, stream: str) -> None:
+    pipe.xinfo_groups(stream)
+    pipe.xlen(stream)
+
+
+def _backlog(groups: Any, length: Any) -> int:
+    """Entries the slowest group has not acked: not delivered yet (lag) + delivered, not acked
+    (pending); capped by the stream's length, which also stands in for a lag Redis cannot tell."""
+    if not isinstance(groups, list):  # no stream yet
+        return 0
+    behind = (int(g["pending"]) + (int(length) if g.get("lag") is None else int(g["lag"])) for g in groups)
+    return min(int(length), max(behind, default=0))
 
 
 def _rate(marks: list[str]) -> float:

@@ -5,6 +5,7 @@ windows (idempotent by event id), predict, write the signals, enqueue the action
 key), remember rule state, and only then ack. A consumer killed before the ack leaves its entries
 pending; another consumer claims them after `claim_idle_ms` and redoes the same steps, which
 produce the same signal (deduped by event id downstream) and the same action keys.
+While the signals recorder lags more than `max_signal_backlog` entries, new input waits unread.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import numpy as np
 
 from domain.services import features, rules
 from domain.services.serving import ModelWatcher, NoServableModel, Served
+from domain.services.signal_backpressure import DEFAULT_MAX_BACKLOG, SignalBackpressure
 from domain.types.errors import TransientError
 from domain.types.event_batch import EventBatch, parse_batch
 from domain.types.pipelines import PipelineConfig
@@ -32,6 +34,7 @@ from ports.window_store import WindowStore
 
 ACTIONS_QUEUE = "actions"
 ACTION_TASK = "run_action"
+PAUSED_POLL_S = 0.1  # while paused: how soon stop and claims are looked at again
 log = logging.getLogger(__name__)
 
 
@@ -42,11 +45,13 @@ def action_key(pipeline: str, event_id: str, action: str) -> str:
 class InferenceService:
     def __init__(self, config: PipelineConfig, *, source: EventSource, windows: WindowStore,
                  states: EntityStateStore, signals: SignalSink, dead_letters: DeadLetters, queue: TaskQueue,
-                 watcher: ModelWatcher, clock: Clock, claim_idle_ms: int = 30_000) -> None:
+                 watcher: ModelWatcher, clock: Clock, claim_idle_ms: int = 30_000,
+                 max_signal_backlog: int = DEFAULT_MAX_BACKLOG, backlog_check_s: float = 1.0) -> None:
         self.config = config
         self._source, self._windows, self._states, self._signals = source, windows, states, signals
         self._dlq, self._queue, self._watcher, self._clock = dead_letters, queue, watcher, clock
         self._claim_idle_ms = claim_idle_ms
+        self._backpressure = SignalBackpressure(config.name, signals, clock, max_signal_backlog, backlog_check_s)
         self._fields = config.fields  # a property that builds a tuple: computed once, used per batch
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -54,7 +59,8 @@ class InferenceService:
 
         One batch at a time, on purpose: preparing batch N+1 while N is still unacked doubles what a
         crash leaves pending per entity, and a redelivered event whose window rows were trimmed
-        meanwhile would get different features (measured gain of the overlap: ~1.1x)."""
+        meanwhile would get different features (measured gain of the overlap: ~1.1x).
+        A pause for the signals recorder stops new reads only: stale entries are still claimed."""
         claim_every = max(0.05, self._claim_idle_ms / 4000)
         next_claim = 0.0
         while not stop.is_set():
@@ -62,6 +68,9 @@ class InferenceService:
                 if (now := self._clock.now().timestamp()) >= next_claim:
                     next_claim = now + claim_every
                     await self.process(await self.source_claim())
+                if await self._backpressure.holds():
+                    await self._clock.sleep(PAUSED_POLL_S)
+                    continue
                 await self.process(await self.collect())
             except TransientError as exc:
                 level = logging.INFO if isinstance(exc, NoServableModel) else logging.WARNING

@@ -9,6 +9,7 @@ from typing import Any
 
 from domain.services.aliases import AliasService
 from domain.services.registry import ModelRegistry
+from domain.services.signal_backpressure import DEFAULT_MAX_BACKLOG, pause_reason
 from domain.types.errors import InvalidSpec, NotFound
 from domain.types.pipelines import PipelineConfig, stream_name
 from ports.dead_letters import DeadLetters
@@ -26,9 +27,11 @@ def group_name(pipeline: str) -> str:
 
 class PipelineService:
     def __init__(self, store: PipelineStore, registry: ModelRegistry, aliases: AliasService, signals: SignalSink,
-                 producer: StreamProducer, dead_letters: DeadLetters) -> None:
+                 producer: StreamProducer, dead_letters: DeadLetters,
+                 max_signal_backlog: int = DEFAULT_MAX_BACKLOG) -> None:
         self._store, self._registry, self._aliases = store, registry, aliases
         self._signals, self._producer, self._dlq = signals, producer, dead_letters
+        self._max_signal_backlog = max_signal_backlog
 
     async def save(self, config: PipelineConfig) -> PipelineConfig:
         """Refused (InvalidSpec) unless the alias serves a version whose features match."""
@@ -55,9 +58,12 @@ class PipelineService:
         return await self._store.list()
 
     async def stats(self, config: PipelineConfig) -> dict[str, Any]:
+        """The sink's live figures, the input backlog, the DLQ size, and `paused`: why the consumers
+        take no new input (None while they do)."""
         live = dict(await self._signals.stats(config.name))
         backlog = await self._producer.backlog(config.stream, group_name(config.name))
-        return {**live, **backlog, "dlq": await self._dlq.count(config.name)}
+        paused = pause_reason(int(live.get("signals_backlog") or 0), self._max_signal_backlog)
+        return {**live, **backlog, "dlq": await self._dlq.count(config.name), "paused": paused}
 
     async def ingest(self, stream: str, events: Sequence[Any]) -> builtins.list[str]:
         """Append flat JSON objects to `stream`; the whole request is refused if one is not an object."""

@@ -53,10 +53,15 @@ class InMemoryEntityStateStore:
 
 
 class InMemorySignalSink:
+    """`recorded[pipeline]`: how many signals its recorder has acked (None: no recorder), so the
+    backlog is what was written since; `backlog_calls` counts how often it was asked."""
+
     def __init__(self) -> None:
         self.signals: dict[str, list[Signal]] = {}
         self.batches: list[int] = []
         self.fail_next = 0  # simulate a crash after predicting, before the ack
+        self.recorded: dict[str, int | None] = {}
+        self.backlog_calls = 0
 
     async def write(self, pipeline: str, signals: Sequence[Signal]) -> None:
         if self.fail_next:
@@ -67,8 +72,15 @@ class InMemorySignalSink:
     async def record_batch(self, pipeline: str, size: int, latencies_ms: Sequence[float], model_version: int) -> None:
         self.batches.append(size)
 
+    async def backlog(self, pipeline: str) -> int:
+        self.backlog_calls += 1
+        recorded = self.recorded.get(pipeline)
+        return 0 if recorded is None else len(self.signals.get(pipeline, [])) - recorded
+
     async def stats(self, pipeline: str) -> Mapping[str, Any]:
-        return {"events_processed": sum(self.batches), "batch_size_avg": float(np.mean(self.batches or [0]))}
+        backlog = await self.backlog(pipeline)
+        return {"events_processed": sum(self.batches), "batch_size_avg": float(np.mean(self.batches or [0])),
+                "signals_backlog": backlog}
 
 
 class InMemoryDeadLetters:

@@ -67,7 +67,8 @@ class Stack:
         await self.aliases.move("tree", "production", version, reason="test", by="test")
 
     def service(self, config: PipelineConfig, consumer: str, queue: Any = None,
-                claim_idle_ms: int = 1000) -> InferenceService:
+                claim_idle_ms: int = 1000, **options: Any) -> InferenceService:
+        """`options`: more InferenceService keywords (max_signal_backlog, backlog_check_s)."""
         clock = SystemClock()
         watcher = ModelWatcher(config, self.registry, self.aliases, OnnxModelServer(), MajorityModelBackend(),
                                self.events, clock, check_every_s=0.05)
@@ -75,7 +76,7 @@ class Stack:
         return InferenceService(config, source=source, windows=RedisWindowStore(self.redis, self.namespace),
                                 states=RedisEntityStateStore(self.redis, self.namespace), signals=self.signals,
                                 dead_letters=self.dead_letters, queue=queue or InMemoryTaskQueue(),
-                                watcher=watcher, clock=clock, claim_idle_ms=claim_idle_ms)
+                                watcher=watcher, clock=clock, claim_idle_ms=claim_idle_ms, **options)
 
     async def signal_rows(self, pipeline: str) -> list[dict[str, Any]]:
         import json

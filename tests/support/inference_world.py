@@ -58,13 +58,14 @@ class InferenceWorld:
         if alias:
             await self.aliases.move("m", "production", version, reason="test", by="test")
 
-    def service(self, config: PipelineConfig, consumer: str = "c1") -> InferenceService:
+    def service(self, config: PipelineConfig, consumer: str = "c1", **options: Any) -> InferenceService:
+        """`options`: more InferenceService keywords (max_signal_backlog, backlog_check_s)."""
         watcher = ModelWatcher(config, self.registry, self.aliases, FakeModelServer(), MajorityModelBackend(),
                                self.events, self.clock, check_every_s=0.0)
         source = InMemoryEventSource(self.streams, config.stream, f"pipeline:{config.name}", consumer)
         return InferenceService(config, source=source, windows=self.windows, states=self.states,
                                 signals=self.signals, dead_letters=self.dlq, queue=self.queue, watcher=watcher,
-                                clock=self.clock, claim_idle_ms=0)
+                                clock=self.clock, claim_idle_ms=0, **options)
 
 
 async def inference_world() -> InferenceWorld:
