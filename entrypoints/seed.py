@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 
 import anyio
-import pyarrow as pa
 
 from domain.services.demo_data import DEMO_TABLE, demo_events
 from domain.types.errors import TableNotFound
@@ -24,6 +23,8 @@ async def seed_demo_data(container: Container) -> bool:
         pass
     rows = container.settings().demo_rows
     frame = await anyio.to_thread.run_sync(demo_events, rows)
+    import pyarrow as pa  # here: a daemon that seeds nothing (MLPLANE_SEED_DEMO=false) need not load it
+
     table = await anyio.to_thread.run_sync(lambda: pa.Table.from_pandas(frame, preserve_index=False))
     await warehouse.append(DEMO_TABLE, table)
     log.info("seeded demo table %s with %d rows", DEMO_TABLE, rows)

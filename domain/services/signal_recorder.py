@@ -14,9 +14,7 @@ import json
 import logging
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
-
-import pyarrow as pa
+from typing import TYPE_CHECKING, Any
 
 from domain.types.errors import TransientError
 from domain.types.streams import StreamEntry
@@ -24,9 +22,12 @@ from ports.clock import Clock
 from ports.signal_source import SignalSource
 from ports.warehouse import Warehouse
 
+if TYPE_CHECKING:  # loaded by the first batch recorded: a daemon with no signals_table never pays ~50 MiB
+    import pyarrow as pa
+
 log = logging.getLogger(__name__)
-_FIXED = [("event_id", pa.string()), ("entity", pa.string()), ("model_version", pa.int64()),
-          ("score", pa.float64()), ("label", pa.string()), ("latency_ms", pa.float64())]
+_FIXED = [("event_id", "string"), ("entity", "string"), ("model_version", "int64"), ("score", "float64"),
+          ("label", "string"), ("latency_ms", "float64")]
 _MAX_PAUSE_S = 30.0
 
 
@@ -90,7 +91,10 @@ def _row(entry: StreamEntry, written_at: datetime) -> dict[str, Any] | None:
 
 def _table(rows: list[dict[str, Any]]) -> pa.Table:
     """Stable column types whatever the batch holds; features (f_*) sorted, null where a row lacks one."""
+    import pyarrow as pa
+
     features = sorted({k for row in rows for k in row if k.startswith("f_")})
-    schema = pa.schema([*_FIXED, *((name, pa.float64()) for name in features),
+    fixed = [(name, pa.type_for_alias(alias)) for name, alias in _FIXED]
+    schema = pa.schema([*fixed, *((name, pa.float64()) for name in features),
                         ("written_at", pa.timestamp("us", tz="UTC"))])
     return pa.Table.from_pylist(rows, schema=schema)
