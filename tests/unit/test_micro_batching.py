@@ -1,4 +1,4 @@
-"""InferenceService.collect: a batch takes what the stream holds, never lingers on an empty stream."""
+"""InferenceService.collect: a batch is what the stream holds (up to batch_size), never more waiting."""
 
 from __future__ import annotations
 
@@ -35,17 +35,18 @@ async def test_a_batch_stops_at_batch_size_and_the_rest_waits_for_the_next() -> 
     assert [e.id for e in await service.collect()] == ids[4:8]
 
 
-async def test_events_arriving_while_the_batch_is_read_join_it() -> None:
+async def test_an_empty_stream_waits_for_the_first_event_no_longer_than_max_wait() -> None:
     world = await inference_world()
     service = world.service(pipeline_config(batch_size=100, max_wait_ms=50))
-    source = service._source  # each read lets two more events arrive, three times
-    arrivals = iter([2, 2, 2])
-    read = source.read
+    waits: list[int] = []
+    read = service._source.read
 
-    async def read_while_producing(count: int, block_ms: int) -> Sequence[StreamEntry]:
-        if (more := next(arrivals, 0)):
-            await produce(world, more)
+    async def recording_read(count: int, block_ms: int) -> Sequence[StreamEntry]:
+        waits.append(block_ms)
         return await read(count, block_ms)
 
-    source.read = read_while_producing  # type: ignore[method-assign]
-    assert len(await service.collect()) == 6
+    service._source.read = recording_read  # type: ignore[method-assign]
+    assert await service.collect() == []
+    ids = await produce(world, 2)
+    assert [e.id for e in await service.collect()] == ids
+    assert waits == [50, 50]  # one read per batch, blocking up to max_wait_ms for the first event
