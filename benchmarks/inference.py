@@ -6,7 +6,7 @@ pipeline (windows in Redis, 8 window features, ONNX Runtime predict, signals, st
 replayed as fast as possible, and its event->signal latency at half that load; (b) the naive loop
 calling the library's `predict` once per event; (c) one offline predict over all the events' features.
 
-Run: `python -m benchmarks.inference [--events 50000] [--quick]`.
+Run: `python -m benchmarks.inference [--events 50000] [--quick] [--repeat 3]` (figures are medians).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import statistics
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -105,46 +106,66 @@ def naive_call(algorithm: str, model: Any, files: dict[str, bytes]) -> Any:
     return lambda x: loaded.predict(x.astype(np.float32), verbose=0)  # the naive call the issue names
 
 
-async def run(events: int) -> None:
-    with tempfile.TemporaryDirectory(prefix="mlplane-bench-") as tmp:
-        server = EmbeddedRedisServer(Path(tmp) / "redis")
-        url = await server.start()
-        redis = redis_client(url)  # the client the daemon uses, for the bare loop and the pipeline alike
-        try:
-            await bench(redis, Path(tmp), events)
-        finally:
-            await redis.aclose()
-            await server.stop()
+async def run(events: int, repeat: int) -> None:
+    runs = []
+    for _ in range(repeat):  # each run on a fresh Redis: no run inherits another's streams or memory
+        with tempfile.TemporaryDirectory(prefix="mlplane-bench-") as tmp:
+            server = EmbeddedRedisServer(Path(tmp) / "redis")
+            url = await server.start()
+            redis = redis_client(url)  # the client the daemon uses, for the bare loop and the pipeline alike
+            try:
+                runs.append(await bench(redis, Path(tmp), events))
+            finally:
+                await redis.aclose()
+                await server.stop()
+    report("inference", f"Streaming inference: one consumer, events through Redis, median of {repeat} run(s)",
+           ["path", "events/s", "vs bare (a)", "p50 ms @half", "p99 ms @half", "naive events/s (b)", "vs naive",
+            "offline rows/s (c)"], table(runs), {"events": events, "runs": runs})
 
 
-async def bench(redis: aioredis.Redis, root: Path, n: int) -> None:
+def table(runs: list[dict[str, Any]]) -> list[list[Any]]:
+    """Medians over the runs; each ratio is the median of the runs' ratios (each taken within one run)."""
+    def median(path: str, key: str) -> float:
+        return statistics.median(r[path][key] for r in runs)
+
+    def ratio(path: str, over: str) -> float:
+        return statistics.median(r[path]["events_per_s"] / over_of(r, path, over) for r in runs)
+
+    def over_of(r: dict[str, Any], path: str, over: str) -> float:
+        return float(r["bare"]["events_per_s"] if over == "bare" else r[path]["naive_events_per_s"])
+
+    rows = [["bare transport (a)", median("bare", "events_per_s"), "1.00x", median("bare", "p50_ms"),
+             median("bare", "p99_ms"), "", "", ""]]
+    for algorithm in [a for a in FITS if a in runs[0]]:
+        rows.append([f"{algorithm} pipeline", median(algorithm, "events_per_s"), f"{ratio(algorithm, 'bare'):.2f}x",
+                     median(algorithm, "p50_ms"), median(algorithm, "p99_ms"),
+                     median(algorithm, "naive_events_per_s"), f"{ratio(algorithm, 'naive'):,.0f}x",
+                     median(algorithm, "offline_rows_per_s")])
+    return rows
+
+
+async def bench(redis: aioredis.Redis, root: Path, n: int) -> dict[str, Any]:
     registry = rig.Registry(root / "artifacts")
     pool = ProcessPoolExecutor(1, mp_context=get_context("forkserver"))
     chosen, note = backends(pool)
-    rows: list[list[Any]] = []
+
     def bare_loop(k: int) -> Any:
         return rig.bare_loop(redis, f"{NS}stream:bare", f"{NS}signals:bare", k)
 
     gc.freeze()  # as for the pipelines below
     bare = await throughput(redis, "bare", n, bare_loop)
+
     async def bare_ready() -> Any:
         return bare_loop
 
     bare_half = await half_load(redis, "bare", n // 2, bare / 2, bare_ready)
-    rows.append(["bare transport (a)", bare, "1.00x", bare_half["p50_ms"], bare_half["p99_ms"], "", "", ""])
-    data: dict[str, Any] = {"events": n, "bare": {"events_per_s": bare, **bare_half}, "note": note}
+    data: dict[str, Any] = {"bare": {"events_per_s": bare, **bare_half}, "note": note}
     for algorithm in [a for a in FITS if a in chosen]:
         model, files = await fit(algorithm, chosen[algorithm])
         await registry.publish(algorithm.replace("_", "-"), algorithm, files)
         data[algorithm] = await bench_model(redis, registry, algorithm, model, files, chosen[algorithm], n, bare)
-        d = data[algorithm]
-        rows.append([f"{algorithm} pipeline", d["events_per_s"], f"{d['events_per_s'] / bare:.2f}x", d["p50_ms"],
-                     d["p99_ms"], d["naive_events_per_s"], f"{d['events_per_s'] / d['naive_events_per_s']:,.0f}x",
-                     d["offline_rows_per_s"]])
     pool.shutdown()
-    report("inference", "Streaming inference: one consumer, events through Redis",
-           ["path", "events/s", "vs bare (a)", "p50 ms @half", "p99 ms @half", "naive events/s (b)", "vs naive",
-            "offline rows/s (c)"], rows, data)
+    return data
 
 
 async def bench_model(redis: aioredis.Redis, registry: rig.Registry, algorithm: str, model: Any,
@@ -174,8 +195,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--events", type=int, default=50_000)
     parser.add_argument("--quick", action="store_true", help="10k events")
+    parser.add_argument("--repeat", type=int, default=1, help="runs; each figure is their median")
     args = parser.parse_args()
-    asyncio.run(run(10_000 if args.quick else args.events))
+    asyncio.run(run(10_000 if args.quick else args.events, max(1, args.repeat)))
 
 
 if __name__ == "__main__":
