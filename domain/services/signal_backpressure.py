@@ -14,12 +14,19 @@ from ports.clock import Clock
 from ports.signal_sink import SignalSink
 
 DEFAULT_MAX_BACKLOG = 1_000_000
+# A paused pipeline resumes once the backlog is under this share of the limit, not just under it:
+# a recorder steadily slower than the pipeline would otherwise pause and resume it every second.
+RESUME_BELOW = 0.9
 log = logging.getLogger(__name__)
 
 
 def pause_reason(backlog: int, limit: int) -> str | None:
     """Why new input waits, or None: one wording for the consumer's log and the pipeline's stats."""
-    return f"signals recorder is {backlog} entries behind (limit {limit})" if backlog > limit else None
+    return _reason(backlog, limit) if backlog > limit else None
+
+
+def _reason(backlog: int, limit: int) -> str:
+    return f"signals recorder is {backlog} entries behind (limit {limit})"
 
 
 class SignalBackpressure:
@@ -39,12 +46,15 @@ class SignalBackpressure:
         now = self._clock.now().timestamp()
         if now >= self._next_check:
             self._next_check = now + self._every
-            self._update(pause_reason(await self._signals.backlog(self._pipeline), self._limit))
+            backlog = await self._signals.backlog(self._pipeline)
+            still = self.reason is not None and backlog > self._limit * RESUME_BELOW
+            self._update(pause_reason(backlog, self._limit) or (_reason(backlog, self._limit) if still else None))
         return self.reason is not None
 
     def _update(self, reason: str | None) -> None:
         if reason is not None and self.reason is None:
             log.warning("pipeline %s paused: new events wait in the input stream: %s", self._pipeline, reason)
         elif reason is None and self.reason is not None:
-            log.info("pipeline %s resumed: the signals recorder is back under the limit", self._pipeline)
+            log.info("pipeline %s resumed: the signals recorder is back under %d%% of the limit", self._pipeline,
+                     round(RESUME_BELOW * 100))
         self.reason = reason

@@ -104,7 +104,7 @@ async def test_new_input_waits_while_the_recorder_lags_and_flows_again_once_it_c
     assert await world.streams.backlog(EVENTS, "pipeline:p1") == {"lag": 0, "pending": 0}
     logged = [r.getMessage() for r in caplog.records]
     assert logged == ["pipeline p1 paused: new events wait in the input stream: signals recorder is 30 entries "
-                      "behind (limit 25)", "pipeline p1 resumed: the signals recorder is back under the limit"]
+                      "behind (limit 25)", "pipeline p1 resumed: the signals recorder is back under 90% of the limit"]
 
 
 async def test_a_paused_consumer_still_finishes_what_a_dead_one_had_read() -> None:
@@ -134,6 +134,17 @@ async def test_the_sink_is_asked_at_most_once_per_check_interval_and_each_pause_
     assert sink.backlog_calls == 5
     assert answers == [False] * 20 + [True] * 40 + [False] * 20 + [True] * 20
     assert [r.levelname for r in caplog.records] == ["WARNING", "INFO", "WARNING"]
+
+
+async def test_a_paused_pipeline_resumes_under_90_percent_of_the_limit_not_at_it() -> None:
+    sink, clock = InMemorySignalSink(), FakeClock()
+    gate = SignalBackpressure("p1", sink, clock, limit=20, check_every_s=0.0)
+    sink.recorded["p1"] = 0
+    answers = []
+    for backlog in [20, 21, 20, 19, 18, 19, 21]:  # paused past 20; resumes at 18 (<= 90 %), not at 20 or 19
+        sink.signals["p1"] = old_signals(backlog)
+        answers.append(await gate.holds())
+    assert answers == [False, True, True, True, False, False, True]
 
 
 async def test_pipeline_stats_show_the_signals_backlog_and_why_new_input_waits() -> None:
