@@ -172,7 +172,9 @@ class Container(containers.DeclarativeContainer):
         ModelWatcher, registry=registry, aliases=aliases, server=providers.Singleton(OnnxModelServer),
         backend=backend, events=events, clock=clock)
     inference_service = providers.Factory(
-        InferenceService, windows=providers.Singleton(RedisWindowStore, redis, namespace),
+        InferenceService, windows=providers.Singleton(
+            RedisWindowStore, redis, namespace,
+            cache_bytes=providers.Callable(lambda s: s.window_cache_mb << 20, settings)),
         states=providers.Singleton(RedisEntityStateStore, redis, namespace), signals=signal_sink,
         dead_letters=dead_letters, queue=queue, clock=clock,
         claim_idle_ms=providers.Callable(lambda s: s.inference_claim_idle_ms, settings),

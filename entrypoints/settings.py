@@ -57,6 +57,8 @@ class Settings(BaseSettings):
     # streaming inference and actions
     inference_claim_idle_ms: int = Field(default=10_000, ge=10, description="redelivery bound for a dead consumer")
     inference_trim_every_s: float = Field(default=30.0, gt=0)
+    window_cache_mb: int = Field(default=64, ge=0, description="per process: copies of recently used entity "
+                                 "windows (Redis stays the source of truth; 0 fetches every window every batch)")
     signals_max_backlog: int = Field(default=1_000_000, ge=1, description="a pipeline takes no new input while "
                                      "its signals recorder has more signals than this left to record")
     actions_timeout_s: int = Field(default=30, ge=1, description="short, so a killed action is redelivered fast")

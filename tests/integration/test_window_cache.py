@@ -54,8 +54,10 @@ async def test_a_key_holding_something_else_starts_a_new_window(
     assert values(window) == [1.0]
 
 
-async def test_a_tiny_copy_budget_gives_the_same_windows_as_a_large_one(redis_client: Any, namespace: str) -> None:
-    tiny = RedisWindowStore(redis_client, namespace + "tiny:", cache_bytes=200)
+@pytest.mark.parametrize("budget", [0, 200])
+async def test_a_tiny_copy_budget_gives_the_same_windows_as_a_large_one(
+        redis_client: Any, namespace: str, budget: int) -> None:
+    tiny = RedisWindowStore(redis_client, namespace + "tiny:", cache_bytes=budget)
     large = RedisWindowStore(redis_client, namespace + "large:")
     rng = random.Random(3)
     for start in range(0, 400, 20):
