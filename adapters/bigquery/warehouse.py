@@ -1,9 +1,10 @@
 """BigQueryWarehouse: the Warehouse port on one BigQuery dataset (one dataset per environment).
 
-No SQL is written here: tables are described from their metadata, read with tabledata.list
-(no query job to pay for, no BigQuery Storage API needed) and appended to by load jobs of
-Parquet bytes. Identifiers are still validated, because they name tables, columns and job ids.
-Blocking client calls run in worker threads; vendor errors are translated once (errors.py).
+Tables are described from their metadata, read with tabledata.list (no query job to pay for,
+no BigQuery Storage API needed) and appended to by load jobs of Parquet bytes; the only query
+is append_new's lookup of a batch's keys (key_lookup.py). Identifiers are validated, because
+they name tables, columns and job ids. Blocking client calls run in worker threads; vendor
+errors are translated once (errors.py).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import io
 import uuid
 from collections.abc import Callable, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import anyio
 import pyarrow as pa
@@ -22,6 +23,7 @@ from google.api_core.retry import Retry
 from google.cloud import bigquery
 
 from adapters.bigquery.errors import is_transient, translated
+from adapters.bigquery.key_lookup import parameter_type, present_keys
 from adapters.bigquery.loads import load_staged
 from domain.types.errors import InvalidSpec, TableNotFound, TransientError
 from domain.types.identifiers import sql_identifier
@@ -80,16 +82,13 @@ class BigQueryWarehouse:
         return await self._run(table, self._load, table, payload, job_id)
 
     async def append_new(self, table: str, rows: pa.Table, key: str) -> int:
-        """Reads the table's `key` column, then appends the rows with unseen keys (one per key).
+        """Appends the rows whose key the table does not hold yet (one per key), in one load job.
 
-        Still no SQL: tabledata.list of one column. Its cost grows with the table, which suits
-        signal tables written in batches by one recorder; the load itself keeps append's job id.
+        The keys already there are asked for by one query over the batch's keys (key_lookup.py);
+        a key type without a query parameter falls back to reading the key column.
         """
         sql_identifier(key, "column")
-        try:
-            seen = (await self.read(table, [key])).column(key)
-        except TableNotFound:
-            seen = pa.array([], type=rows.schema.field(key).type)
+        seen = pa.array(await self._present(table, rows, key), type=rows.schema.field(key).type)
         fresh = rows.filter(pc.invert(pc.is_in(rows.column(key), value_set=seen)))
         firsts, kept = set(), []
         for index, value in enumerate(fresh.column(key).to_pylist()):
@@ -97,6 +96,19 @@ class BigQueryWarehouse:
                 firsts.add(value)
                 kept.append(index)
         return await self.append(table, fresh.take(kept)) if kept else 0
+
+    async def _present(self, table: str, rows: pa.Table, key: str) -> list[Any]:
+        key_type = parameter_type(rows.schema.field(key).type)
+        values = [v for v in dict.fromkeys(rows.column(key).to_pylist()) if v is not None]
+        try:
+            if key_type is None:
+                return (await self.read(table, [key])).column(key).to_pylist()
+            if not values:
+                return []
+            return await self._run(table, present_keys, self._client, self._dataset.table(table), key, values,
+                                   key_type, self._location, self._job_timeout)
+        except TableNotFound:
+            return []
 
     async def load_parquet(self, request: LoadRequest) -> int:
         """Staged objects must be gs:// URIs (the GCS artifact store's); see loads.py for the two jobs."""

@@ -52,3 +52,20 @@ async def test_append_new_writes_each_key_once(warehouse: Warehouse) -> None:
     assert await warehouse.append_new("signals", batch(["b", "c"], 3.0), "event_id") == 1
     rows = (await warehouse.read("signals")).sort_by("event_id").to_pylist()
     assert rows == [{"event_id": "a", "score": 1.0}, {"event_id": "b", "score": 1.0}, {"event_id": "c", "score": 3.0}]
+
+
+async def test_bigquery_asks_only_for_the_batch_keys_not_the_whole_key_column(
+        request: pytest.FixtureRequest) -> None:
+    client = bigquery.Client(project="test", credentials=AnonymousCredentials(),
+                             client_options={"api_endpoint": request.getfixturevalue("bigquery_url")})
+    warehouse = BigQueryWarehouse(client, f"mlplane_keys_{uuid.uuid4().hex[:10]}")
+    try:
+        await warehouse.append("signals", batch([f"old-{i}" for i in range(5000)], 0.0))
+        paths: list[str] = []
+        client._http.hooks["response"].append(lambda response, *args, **kwargs: paths.append(response.request.path_url))
+        assert await warehouse.append_new("signals", batch(["old-7", "new-1", "new-1"], 1.0), "event_id") == 1
+        assert not [p for p in paths if "/data" in p.split("?")[0]]  # no tabledata.list of the key column
+        assert (await warehouse.describe("signals")).row_count == 5001
+    finally:
+        client.delete_dataset(warehouse._dataset.dataset_id, delete_contents=True, not_found_ok=True)
+        client.close()
