@@ -13,14 +13,16 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
+from adapters.redis_streams.consumer_sweep import FORGET_IDLE_MS, forget_idle_consumers
 from adapters.redis_streams.keys import Keys, text, transient_errors
 from domain.types.streams import StreamEntry
 
 
 class RedisEventSource:
-    def __init__(self, redis: Redis, namespace: str, stream: str, group: str, consumer: str) -> None:
+    def __init__(self, redis: Redis, namespace: str, stream: str, group: str, consumer: str,
+                 forget_idle_ms: int = FORGET_IDLE_MS) -> None:
         self._redis, self._stream = redis, Keys(namespace).stream(stream)
-        self._group, self._consumer = group, consumer
+        self._group, self._consumer, self._forget_idle_ms = group, consumer, forget_idle_ms
         self._ready = False
         self._own_history = True  # entries this consumer name already holds from a previous life
 
@@ -61,7 +63,8 @@ class RedisEventSource:
             return await self._with_counts(claimed) if claimed else []
 
     async def trim(self) -> int:
-        """XTRIM MINID = the smallest id any group still needs (its oldest pending, else its next)."""
+        """XTRIM MINID = the smallest id any group still needs (its oldest pending, else its next).
+        Also forgets the groups' consumer names of processes long gone (consumer_sweep.py)."""
         with transient_errors("stream trim"):
             try:
                 groups = await self._redis.xinfo_groups(self._stream)
@@ -69,6 +72,7 @@ class RedisEventSource:
                 return 0
             floors = []
             for group in groups:
+                await forget_idle_consumers(self._redis, self._stream, text(group["name"]), self._forget_idle_ms)
                 pending = await self._redis.xpending(self._stream, group["name"])
                 after_last = _next_id(text(group["last-delivered-id"]))
                 floors.append(text(pending["min"]) if pending["pending"] else after_last)
