@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol, overload
+from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
 
+from domain.types.column_batch import ColumnBatch
 from domain.types.streams import ParsedEvent
 
 # One row per event in the window, oldest first: (timestamp, values in the pipeline's field order).
 Window = Sequence[tuple[float, Sequence[float]]]
 
 
-class WindowBatch(Sequence[Window]):
+class WindowBatch(ColumnBatch[Window]):
     """A batch's windows as rows of two flat arrays, so features need no per-event objects: event
     i's window is rows starts[i] .. starts[i] + lengths[i] - 1 of `times` [rows] and `values`
     [rows, fields]. Windows may share rows (one entity's successive events)."""
@@ -35,13 +36,7 @@ class WindowBatch(Sequence[Window]):
     def __len__(self) -> int:
         return len(self.starts)
 
-    @overload
-    def __getitem__(self, i: int) -> Window: ...
-    @overload
-    def __getitem__(self, i: slice) -> Sequence[Window]: ...
-    def __getitem__(self, i: int | slice) -> Window | Sequence[Window]:
-        if isinstance(i, slice):
-            return [self[j] for j in range(len(self))[i]]
+    def _row(self, i: int) -> Window:
         rows = slice(int(self.starts[i]), int(self.starts[i] + self.lengths[i]))
         return list(zip(self.times[rows].tolist(), self.values[rows].tolist(), strict=True))
 

@@ -9,19 +9,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from operator import itemgetter
-from typing import Any, overload
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import orjson
 
+from domain.types.column_batch import ColumnBatch
 from domain.types.streams import MalformedEvent, ParsedEvent, StreamEntry, parse_event
 
 Rejected = list[tuple[StreamEntry, str]]  # entries that can never be processed, with the reason
 _NUMBERS = frozenset({int, float})  # exact types: a bool is an int subclass and is refused
 
 
-class EventBatch(Sequence[ParsedEvent]):
+class EventBatch(ColumnBatch[ParsedEvent]):
     """What windows and features consume; still a Sequence of ParsedEvent for code that wants rows."""
 
     def __init__(self, ids: list[str], entities: list[str], ts: npt.NDArray[np.float64],
@@ -48,13 +49,7 @@ class EventBatch(Sequence[ParsedEvent]):
     def __len__(self) -> int:
         return len(self.ids)
 
-    @overload
-    def __getitem__(self, i: int) -> ParsedEvent: ...
-    @overload
-    def __getitem__(self, i: slice) -> Sequence[ParsedEvent]: ...
-    def __getitem__(self, i: int | slice) -> ParsedEvent | Sequence[ParsedEvent]:
-        if isinstance(i, slice):
-            return [self[j] for j in range(len(self))[i]]
+    def _row(self, i: int) -> ParsedEvent:
         return ParsedEvent(self.ids[i], self.entities[i], float(self.ts[i]), tuple(self.values[i].tolist()))
 
 

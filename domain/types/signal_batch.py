@@ -8,13 +8,13 @@ materialize only the signals they look at.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, overload
+from typing import Any
 
+from domain.types.column_batch import ColumnBatch
 from domain.types.streams import Prediction, Signal
 
 
-class SignalBatch(Sequence[Signal]):
+class SignalBatch(ColumnBatch[Signal]):
     def __init__(self, event_ids: list[str], entities: list[str], model_version: int,
                  predictions: list[Prediction], feature_names: list[str], features: list[list[float]],
                  latencies_ms: list[float]) -> None:
@@ -26,13 +26,7 @@ class SignalBatch(Sequence[Signal]):
     def __len__(self) -> int:
         return len(self.event_ids)
 
-    @overload
-    def __getitem__(self, i: int) -> Signal: ...
-    @overload
-    def __getitem__(self, i: slice) -> Sequence[Signal]: ...
-    def __getitem__(self, i: int | slice) -> Signal | Sequence[Signal]:
-        if isinstance(i, slice):
-            return [self[j] for j in range(len(self))[i]]
+    def _row(self, i: int) -> Signal:
         p = self.predictions[i]
         return Signal(self.event_ids[i], self.entities[i], self.model_version, p.score, p.label,
                       dict(zip(self.feature_names, self.features[i], strict=True)), self.latencies_ms[i])
