@@ -109,7 +109,8 @@ class Container(containers.DeclarativeContainer):
     keras_backend = providers.Singleton(KerasModelBackend, fit_pool)
     backend = providers.Singleton(RoutingModelBackend, providers.List(sklearn_backend, keras_backend))
 
-    jobs = providers.Singleton(RedisJobStore, redis, namespace)
+    jobs = providers.Singleton(
+        RedisJobStore, redis, namespace, providers.Callable(lambda s: s.job_retention_s, settings))
     events = providers.Singleton(RedisEventLog, redis, namespace)
     queue = providers.Singleton(ArqTaskQueue, redis, namespace)
 

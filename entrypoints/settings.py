@@ -54,6 +54,8 @@ class Settings(BaseSettings):
     retention_keep_days: float = Field(default=30.0, ge=0)
     retention_alias_days: float = Field(default=30.0, ge=0)
     orphan_grace_hours: float = Field(default=24.0, ge=0)
+    job_retention_days: float = Field(default=30.0, ge=0, le=36500, description="a finished job's record and "
+                                      "events are kept this long, then deleted (GET answers 404); 0: forever")
     # streaming inference and actions
     inference_claim_idle_ms: int = Field(default=10_000, ge=10, description="redelivery bound for a dead consumer")
     inference_trim_every_s: float = Field(default=30.0, gt=0)
@@ -75,6 +77,13 @@ class Settings(BaseSettings):
     @property
     def namespace(self) -> str:
         return f"mlplane:{self.env}:"
+
+    @property
+    def job_retention_s(self) -> int:
+        """Whole seconds for Redis EXPIRE; a positive retention never rounds down to 0 (forever)."""
+        if self.job_retention_days == 0:
+            return 0
+        return max(1, round(self.job_retention_days * 86400))
 
     @property
     def bucket_prefix(self) -> str:

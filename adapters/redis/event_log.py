@@ -48,6 +48,11 @@ def _iso(at: datetime) -> str:
     return at.isoformat().replace("+00:00", "Z")
 
 
+def topic_stream_key(namespace: str, topic: str) -> str:
+    """The stream holding a topic's history; the job store expires job topics with their record."""
+    return f"{namespace}events:{topic}"
+
+
 class RedisEventLog:
     """EventLog on Redis: stream `{namespace}events:{topic}`, channel `{namespace}notify:{topic}`.
 
@@ -71,7 +76,7 @@ class RedisEventLog:
         self._fanout = PubSubFanout(redis, f"{namespace}notify:", buffer_size, confirm_timeout)
 
     def _stream(self, topic: str) -> str:
-        return f"{self._namespace}events:{topic}"
+        return topic_stream_key(self._namespace, topic)
 
     async def append(self, topic: str, type: str, data: Mapping[str, Any], at: datetime) -> Event:
         at, data_json = _utc(at), json.dumps(dict(data))

@@ -1,4 +1,7 @@
-"""RedisJobStore: job records as Redis hashes, with state transitions checked inside Lua."""
+"""RedisJobStore: job records as Redis hashes, with state transitions checked inside Lua.
+
+A finished job's record and event stream expire together, after the configured retention.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +14,10 @@ from typing import Any
 from redis.asyncio import Redis
 
 from adapters.redis.errors import text, transient_errors
+from adapters.redis.event_log import topic_stream_key
 from domain.types.errors import Conflict, InvalidTransition, JobNotFound
-from domain.types.jobs import JobRecord, JobState
+from domain.types.events import job_topic
+from domain.types.jobs import TERMINAL_STATES, JobRecord, JobState
 
 _DATETIMES = frozenset({"created_at", "started_at", "finished_at"})
 _MAPPINGS = frozenset({"spec", "result"})
@@ -27,8 +32,10 @@ redis.call('HSET', KEYS[1], unpack(cjson.decode(ARGV[1])))
 return 1
 """
 
-# ARGV: target state ('' = keep the state), JSON list of allowed current states,
-# JSON flat list of field/value pairs to set, JSON list of fields to delete (set to None).
+# KEYS: the record, the job's event stream. ARGV: target state ('' = keep the state), JSON list of
+# allowed current states, JSON flat list of field/value pairs to set, JSON list of fields to delete
+# (set to None), seconds both keys are kept from now ('0' = keep them forever).
+# The TTLs are set here, with the transition, so a crash never leaves one key expiring and not the other.
 _APPLY = """
 local current = redis.call('HGET', KEYS[1], 'state')
 if not current then return {'missing'} end
@@ -43,6 +50,16 @@ local sets = cjson.decode(ARGV[3])
 if #sets > 0 then redis.call('HSET', KEYS[1], unpack(sets)) end
 local dels = cjson.decode(ARGV[4])
 if #dels > 0 then redis.call('HDEL', KEYS[1], unpack(dels)) end
+local keep_s = tonumber(ARGV[5])
+if keep_s > 0 then
+  if redis.call('EXISTS', KEYS[2]) == 0 then
+    -- No event yet (a crash right after create): an empty stream now, so the terminal event
+    -- appended next lands in a key that already expires instead of creating one kept forever.
+    redis.call('XADD', KEYS[2], 'MAXLEN', '0', '*', 'type', 'placeholder')
+  end
+  redis.call('EXPIRE', KEYS[1], keep_s)
+  redis.call('EXPIRE', KEYS[2], keep_s)
+end
 return {'ok', redis.call('HGETALL', KEYS[1])}
 """
 
@@ -93,11 +110,18 @@ def _split_changes(changes: Mapping[str, Any]) -> tuple[list[str], list[str]]:
 
 
 class RedisJobStore:
-    """JobStore on Redis: key `{namespace}job:{id}` is a hash with one field per JobRecord field."""
+    """JobStore on Redis: key `{namespace}job:{id}` is a hash with one field per JobRecord field.
 
-    def __init__(self, redis: Redis, namespace: str) -> None:
+    A job that ends (completed, failed, cancelled) keeps its record and its event topic for
+    `retention_s` seconds more, then Redis deletes both; 0 keeps them forever.
+    """
+
+    def __init__(self, redis: Redis, namespace: str, retention_s: int = 0) -> None:
+        if retention_s < 0:
+            raise ValueError("retention_s must be 0 (keep forever) or positive")
         self._redis = redis
         self._namespace = namespace
+        self._retention_s = retention_s
         self._create = redis.register_script(_CREATE)
         self._apply = redis.register_script(_APPLY)
 
@@ -128,15 +152,20 @@ class RedisJobStore:
     ) -> JobRecord:
         sets, dels = _split_changes(changes or {})
         allowed = json.dumps(sorted(s.value for s in allowed_from))
-        return await self._run_apply(job_id, to.value, allowed, ["state", to.value, *sets], dels)
+        keep_s = self._retention_s if to in TERMINAL_STATES else 0
+        return await self._run_apply(job_id, to.value, allowed, ["state", to.value, *sets], dels, keep_s)
 
     async def update(self, job_id: str, changes: Mapping[str, Any]) -> JobRecord:
+        # Leaves TTLs alone: HSET/HDEL on a finished record keep the expiry its transition set.
         sets, dels = _split_changes(changes)
-        return await self._run_apply(job_id, "", "[]", sets, dels)
+        return await self._run_apply(job_id, "", "[]", sets, dels, 0)
 
-    async def _run_apply(self, job_id: str, to: str, allowed: str, sets: list[str], dels: list[str]) -> JobRecord:
+    async def _run_apply(
+        self, job_id: str, to: str, allowed: str, sets: list[str], dels: list[str], keep_s: int
+    ) -> JobRecord:
+        keys = [self._key(job_id), topic_stream_key(self._namespace, job_topic(job_id))]
         with transient_errors("job transition" if to else "job update"):
-            reply = await self._apply(keys=[self._key(job_id)], args=[to, allowed, _dumps(sets), _dumps(dels)])
+            reply = await self._apply(keys=keys, args=[to, allowed, _dumps(sets), _dumps(dels), keep_s])
         status = text(reply[0])
         if status == "missing":
             raise JobNotFound(f"job {job_id} not found", {"job_id": job_id})

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 from collections.abc import Mapping
 from typing import Any
 
 from domain.services.ingestion import COMMIT_QUEUE, COMMIT_TASK, commit_task_id
 from domain.services.job_events import JobEvents
 from domain.services.job_lifecycle import JobLifecycle
-from domain.types.errors import DomainError, InvalidTransition, JobCancelled, PermanentError
+from domain.types.errors import DomainError, InvalidTransition, JobCancelled, JobNotFound, PermanentError
 from domain.types.events import EventType
 from domain.types.jobs import JobRecord, JobState
 from domain.types.partitions import IngestionPlan, PartitionReport
@@ -24,6 +25,8 @@ from ports.bulk_files import BulkFiles, StagingTask
 from ports.clock import Clock
 from ports.job_store import JobStore
 from ports.task_queue import TaskQueue
+
+log = logging.getLogger(__name__)
 
 
 async def _cancelled(record: JobRecord, events: JobEvents) -> Mapping[str, Any]:
@@ -50,7 +53,11 @@ class PartitionStager:
 
     async def run_partition(self, ingestion_id: str, index: int) -> None:
         """Stage one partition. TransientError propagates so the queue retries it."""
-        record = await self._jobs.get(ingestion_id)
+        try:
+            record = await self._jobs.get(ingestion_id)
+        except JobNotFound:  # a delivery later than the record's retention: the ingestion is long over
+            log.warning("ingestion %s has no record (finished and expired); partition %d dropped", ingestion_id, index)
+            return
         if record.is_terminal:
             return  # finished, failed or cancelled meanwhile: nothing left to stage
         if record.cancel_requested:  # end it here: no commit will come once partitions stop staging

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from domain.services.job_events import JobEvents
-from domain.types.errors import DomainError, JobCancelled, PermanentError, TransientError
+from domain.types.errors import DomainError, JobCancelled, JobNotFound, PermanentError, TransientError
 from domain.types.events import EventType
 from domain.types.jobs import JobRecord, JobState, sources_for
 from ports.clock import Clock
@@ -31,7 +31,13 @@ class JobLifecycle:
 
     async def execute(self, job_id: str, body: JobBody) -> None:
         """Run `body` for the job; its returned mapping becomes the result and `completed` data."""
-        record = await self._jobs.get(job_id)
+        try:
+            record = await self._jobs.get(job_id)
+        except JobNotFound:
+            # Its record expired (finished longer ago than the retention) before this delivery: there
+            # is nothing left to run or repair, and raising would only fail the task with a traceback.
+            log.warning("job %s has no record (finished and expired, or never recorded); task dropped", job_id)
+            return
         events = self.events(job_id)
         if record.is_terminal:
             await self._repair_terminal_event(record, events)

@@ -93,3 +93,10 @@ async def test_a_cancelled_ingestion_ends_cancelled_without_loading(ingest: Inge
     await ingest.run_all()
     assert (await ingest.jobs.get(record.id)).state is JobState.CANCELLED
     assert "people" not in ingest.warehouse.tables and ingest.files.stage_calls == []
+
+
+async def test_tasks_delivered_after_the_record_expired_end_quietly(ingest: Ingest) -> None:
+    """A delivery later than the job retention finds no record: nothing to stage or commit, no crash."""
+    await ingest.stager.run_partition("gone", 0)
+    await ingest.committer.commit("gone")
+    assert ingest.files.stage_calls == [] and ingest.queue.tasks == []
