@@ -1,4 +1,10 @@
-"""ArqTaskQueue: the TaskQueue port on arq. Queue names are namespaced per environment."""
+"""ArqTaskQueue: the TaskQueue port on arq. Queue names and job ids are namespaced per environment.
+
+arq keys a job by its id alone (`arq:job:{id}`, `arq:result:{id}`), whatever the queue: two
+environments sharing one Redis would otherwise refuse each other's jobs as duplicates (a schedule's
+fire-time id, or an action key of a pipeline both environments run), and one of them would
+silently skip the work.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +20,10 @@ from domain.types.errors import TransientError
 
 def queue_key(namespace: str, queue: str) -> str:
     return f"{namespace}queue:{queue}"
+
+
+def arq_job_id(namespace: str, job_id: str) -> str:
+    return f"{namespace}{job_id}"
 
 
 class ArqTaskQueue:
@@ -34,7 +44,7 @@ class ArqTaskQueue:
             job = await self._pool.enqueue_job(
                 name,
                 dict(payload),
-                _job_id=job_id,
+                _job_id=arq_job_id(self._namespace, job_id),
                 _queue_name=queue_key(self._namespace, queue),
                 _defer_by=defer_seconds or None,
             )

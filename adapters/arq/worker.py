@@ -119,13 +119,14 @@ class ArqWorker:
         while self._worker and any(not t.done() for t in self._worker.tasks.values()):
             await asyncio.sleep(0.1)
 
-    @staticmethod
-    def _cron(task: CronTask) -> Any:
+    def _cron(self, task: CronTask) -> Any:
         async def tick(ctx: dict[str, Any]) -> None:
             await task.run()
 
-        return cron(tick, name=task.name, hour=task.hour, minute=task.minute, second=task.second, unique=True,
-                    timeout=300)
+        # arq derives a tick's job id from the cron's name and time: without the namespace, the
+        # workers of two environments sharing a Redis would take turns running each other's ticks.
+        return cron(tick, name=f"cron:{self._namespace}{task.name}", hour=task.hour, minute=task.minute,
+                    second=task.second, unique=True, timeout=300)
 
     def _wrap(self, handler: TaskHandler) -> Any:
         settings = self._settings

@@ -1,4 +1,5 @@
-"""The arq worker adapter: cron ticks run once across workers, and transient failures retry
+"""The arq worker adapter: cron ticks run once across workers (and once in each of two environments
+sharing a Redis), and transient failures retry
 with backoff until they succeed or the job gives up with a readable cause."""
 
 from __future__ import annotations
@@ -7,6 +8,7 @@ import asyncio
 import time
 from collections.abc import Mapping
 from typing import Any
+from uuid import uuid4
 
 import pytest
 import redis.asyncio as aioredis
@@ -68,3 +70,63 @@ async def test_transient_errors_retry_then_give_up_with_the_cause(redis_url: str
         await pool.aclose()
     assert attempts == [1, 1, 1]
     assert gave_up == ["gave up after 3 attempts: warehouse unreachable"]
+
+
+async def test_two_environments_sharing_a_redis_each_run_every_cron_tick(redis_url: str) -> None:
+    """Each environment's scheduler ticks on its own: neither takes the other's tick as its own."""
+    ticks: dict[str, list[int]] = {"dev": [], "prod": []}
+
+    def counter(env: str) -> CronTask:
+        async def tick() -> None:
+            ticks[env].append(int(time.time()))
+
+        return CronTask("tick", tick, second=EVERY_2_S)
+
+    settings = QueueSettings("cron-envs", timeout_s=30, max_tries=2, concurrency=2)
+    suffix = uuid4().hex[:8]
+    workers = [ArqWorker(redis_url, f"mlplane:{env}-{suffix}:", settings, [], f"w-{env}", [counter(env)])
+               for env in ticks]
+    for worker in workers:
+        await worker.start()
+    try:
+        await asyncio.sleep(7.5)  # three or four ticks
+    finally:
+        for worker in workers:
+            await worker.stop(grace_s=1)
+    assert len(ticks["dev"]) >= 2 and len(ticks["prod"]) >= 2, ticks
+    assert sorted(ticks["dev"]) == sorted(ticks["prod"]), ticks  # the same ticks, once in each
+
+
+async def test_the_same_job_id_in_two_environments_is_queued_and_run_in_both(redis_url: str) -> None:
+    """A fire-time job id (or an action key) both environments produce runs in each, once."""
+    runs: list[str] = []
+    pool = ArqRedis.from_url(redis_url)
+    suffix = uuid4().hex[:8]
+    envs = [f"mlplane:dev-{suffix}:", f"mlplane:prod-{suffix}:"]
+    settings = QueueSettings("same-id", timeout_s=30, max_tries=1, concurrency=1)
+
+    def handler(env: str) -> TaskHandler:
+        async def run(payload: Mapping[str, Any]) -> None:
+            runs.append(env)
+
+        async def give_up(payload: Mapping[str, Any], message: str) -> None:
+            raise AssertionError(message)
+
+        return TaskHandler("job", run, give_up)
+
+    workers = [ArqWorker(redis_url, env, settings, [handler(env)], f"w-{i}") for i, env in enumerate(envs)]
+    fire = "retrain:churn:2026-11-27T04:00"
+    try:
+        for env in envs:
+            assert await ArqTaskQueue(pool, env).enqueue("job", {}, job_id=fire, queue="same-id")
+        assert not await ArqTaskQueue(pool, envs[0]).enqueue("job", {}, job_id=fire, queue="same-id")  # one per env
+        for worker in workers:
+            await worker.start()
+        async with asyncio.timeout(20):
+            while len(runs) < 2:
+                await asyncio.sleep(0.05)
+    finally:
+        for worker in workers:
+            await worker.stop(grace_s=1)
+        await pool.aclose()
+    assert sorted(runs) == sorted(envs)
