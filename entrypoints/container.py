@@ -165,8 +165,7 @@ class Container(containers.DeclarativeContainer):
     dead_letters = providers.Singleton(RedisDeadLetters, redis, namespace)
     max_signal_backlog = providers.Callable(lambda s: s.signals_max_backlog, settings)
     pipelines = providers.Singleton(
-        PipelineService, pipeline_store, registry, aliases, signal_sink, stream_producer, dead_letters,
-        max_signal_backlog=max_signal_backlog)
+        PipelineService, pipeline_store, registry, aliases, signal_sink, stream_producer, dead_letters)
     dead_letter_service = providers.Singleton(DeadLetterService, dead_letters, stream_producer, queue)
     event_source = providers.Factory(RedisEventSource, redis, namespace)
     model_watcher = providers.Factory(

@@ -4,7 +4,9 @@ One consumer per pipeline per process (consumer name: host-pid-random). The runn
 pipeline configs every few seconds and restarts a consumer whose config changed, so a `PUT
 /v1/pipelines/{name}` takes effect without a restart. Each consumer also trims its stream, never
 past an entry some group still has pending. A pipeline with a signals_table has its recorder's
-group on the signals stream from its first signal on, whether this process records or not.
+group on the signals stream from its first signal on, whether this process records or not, and
+the consumer sweeps that group's consumer names of recorders long gone at each trim (the signals
+stream itself is trimmed by each write).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from collections.abc import Sequence
 
 from prometheus_client import Gauge
 
+from adapters.redis_streams.signal_reader import RedisSignalReader
 from domain.services.inference import InferenceService
 from domain.services.pipelines import group_name
 from domain.services.signal_recorder import SignalRecorder, recorder_group
@@ -95,10 +98,15 @@ class PipelineRunner:
             log.info("pipeline %s: signals_table %s is recorded by the daemon ('mlplane up'), which owns the "
                      "DuckDB file", config.name, config.signals_table)
             return None
-        c = self._container
-        source = c.signal_reader(pipeline=config.name, group=recorder_group(config.name), consumer=self._consumer)
-        recorder: SignalRecorder = c.signal_recorder(config.name, config.signals_table, source=source)
+        recorder: SignalRecorder = self._container.signal_recorder(config.name, config.signals_table,
+                                                                   source=self._signals_reader(config))
         return recorder
+
+    def _signals_reader(self, config: PipelineConfig) -> RedisSignalReader:
+        """This process's consumer of the recorder's group on the pipeline's signals stream."""
+        reader: RedisSignalReader = self._container.signal_reader(
+            pipeline=config.name, group=recorder_group(config.name), consumer=self._consumer)
+        return reader
 
     async def _serve(self, service: InferenceService, stop: asyncio.Event, recorder: SignalRecorder | None) -> None:
         await self._keep_signals(service.config)
@@ -121,19 +129,24 @@ class PipelineRunner:
         """The sink keeps what the recorder's group has not acked: create it before the first signal
         (its recorder may run elsewhere, or later), and drop it with the table, or it would hold
         the stream, then pause the pipeline, forever."""
-        reader = self._container.signal_reader(pipeline=config.name, group=recorder_group(config.name),
-                                                consumer=self._consumer)
+        reader = self._signals_reader(config)
         try:
             await (reader.join() if config.signals_table else reader.leave())
         except Exception as exc:  # not fatal: the recorder creates its group at its first read anyway
             log.warning("pipeline %s: could not set up the signals recorder's group: %s", config.name, exc)
 
     async def _trim_forever(self, service: InferenceService) -> None:
+        """Trim the input stream; with a signals_table, also forget the recorder group's consumer names
+        of processes gone (each recorder start adds one, and Redis would keep them forever)."""
         every = self._container.settings().inference_trim_every_s
+        recorders_group = self._signals_reader(service.config) if service.config.signals_table else None
         while True:
             await asyncio.sleep(every)
             with contextlib.suppress(MlplaneError):
                 await service.trim_stream()
+            if recorders_group is not None:
+                with contextlib.suppress(MlplaneError):
+                    await recorders_group.forget_gone_consumers()
 
     async def _publish_stats_forever(self, config: PipelineConfig) -> None:
         c = self._container

@@ -13,7 +13,7 @@ class SignalSink(Protocol):
     signal with the same event id: readers dedupe by `event_id`). The stream is capped, but a
     signal a reader of it (a consumer group: the signals_table recorder) has not acked is never
     dropped. `record_batch` adds a batch's counters to the pipeline's stats, which any process
-    can read with `stats`.
+    can read with `stats`; `mark_paused` is how consumers tell those stats that they hold new input.
     """
 
     async def write(self, pipeline: str, signals: Sequence[Signal]) -> None: ...
@@ -26,6 +26,13 @@ class SignalSink(Protocol):
         One round trip; raises TransientError when the backend is unreachable."""
         ...
 
+    async def mark_paused(self, pipeline: str, reason: str | None, ttl_s: float) -> None:
+        """Why the pipeline's consumers hold new input now, for every process's `stats`; None: they
+        resumed. A mark lasts `ttl_s` unless renewed, so one a crashed consumer left goes by itself.
+        Raises TransientError when the backend is unreachable."""
+        ...
+
     async def stats(self, pipeline: str) -> Mapping[str, Any]:
-        """events_processed, events_per_s, batch_size_avg, p50_ms, p99_ms, model_version, signals_backlog."""
+        """events_processed, events_per_s, batch_size_avg, p50_ms, p99_ms, model_version, signals_backlog,
+        and paused: the live pause mark (None without one)."""
         ...

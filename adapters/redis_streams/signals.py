@@ -7,7 +7,8 @@ input past a bound, see domain/services/signal_backpressure.py).
 
 Stats are shared by every consumer of a pipeline: counters in a hash, the latest latencies in
 a capped list (p50/p99 over the last `_SAMPLES` events) and per-batch (time, size) marks for the
-recent rate. Reads compute the figures; nothing is kept in process memory.
+recent rate, and the consumers' pause mark in a string key that expires unless they renew it.
+Reads compute the figures; nothing is kept in process memory.
 """
 
 from __future__ import annotations
@@ -126,6 +127,13 @@ class RedisSignalSink:
                 _ask_backlog(pipe, self._keys.signals(pipeline))
                 return _backlog(*await pipe.execute(raise_on_error=False))
 
+    async def mark_paused(self, pipeline: str, reason: str | None, ttl_s: float) -> None:
+        with transient_errors("pause mark"):
+            if reason is None:
+                await self._redis.delete(self._keys.stats(pipeline, "paused"))
+            else:
+                await self._redis.set(self._keys.stats(pipeline, "paused"), reason, px=max(1, round(ttl_s * 1000)))
+
     async def stats(self, pipeline: str) -> Mapping[str, Any]:
         counters, samples, marks = (self._keys.stats(pipeline, p) for p in ("counters", "latency", "rate"))
         with transient_errors("stats read"):
@@ -133,8 +141,10 @@ class RedisSignalSink:
                 pipe.hgetall(counters)
                 pipe.execute_command("GET", samples, **{NEVER_DECODE: True})  # binary
                 pipe.lrange(marks, 0, -1)
+                pipe.get(self._keys.stats(pipeline, "paused"))
                 _ask_backlog(pipe, self._keys.signals(pipeline))  # same round trip
-                raw_counters, raw_samples, raw_marks, groups, length = await pipe.execute(raise_on_error=False)
+                raw_counters, raw_samples, raw_marks, paused, groups, length = \
+                    await pipe.execute(raise_on_error=False)
         c = {text(k): int(v) for k, v in raw_counters.items()}
         # not bytes: nothing recorded yet, or an older version's list (replaced at the next batch)
         latency = np.frombuffer(raw_samples, dtype="<f4").astype(np.float64) if isinstance(raw_samples, bytes) \
@@ -148,6 +158,7 @@ class RedisSignalSink:
             "p99_ms": round(float(np.percentile(latency, 99)), 2) if latency.size else None,
             "model_version": c.get("model_version"),
             "signals_backlog": _backlog(groups, length),
+            "paused": text(paused) if isinstance(paused, bytes | str) else None,
         }
 
 

@@ -9,7 +9,6 @@ from typing import Any
 
 from domain.services.aliases import AliasService
 from domain.services.registry import ModelRegistry
-from domain.services.signal_backpressure import DEFAULT_MAX_BACKLOG, pause_reason
 from domain.types.errors import InvalidSpec, NotFound
 from domain.types.pipelines import PipelineConfig, stream_name
 from ports.dead_letters import DeadLetters
@@ -27,11 +26,9 @@ def group_name(pipeline: str) -> str:
 
 class PipelineService:
     def __init__(self, store: PipelineStore, registry: ModelRegistry, aliases: AliasService, signals: SignalSink,
-                 producer: StreamProducer, dead_letters: DeadLetters,
-                 max_signal_backlog: int = DEFAULT_MAX_BACKLOG) -> None:
+                 producer: StreamProducer, dead_letters: DeadLetters) -> None:
         self._store, self._registry, self._aliases = store, registry, aliases
         self._signals, self._producer, self._dlq = signals, producer, dead_letters
-        self._max_signal_backlog = max_signal_backlog
 
     async def save(self, config: PipelineConfig) -> PipelineConfig:
         """Refused (InvalidSpec) unless the alias serves a version whose features match."""
@@ -59,11 +56,12 @@ class PipelineService:
 
     async def stats(self, config: PipelineConfig) -> dict[str, Any]:
         """The sink's live figures, the input backlog, the DLQ size, and `paused`: why the consumers
-        take no new input (None while they do)."""
+        take no new input (None while they do). `paused` is what the consumers marked, not worked out
+        from the signals backlog here: under the limit, whether they still wait depends on whether
+        they paused before (see signal_backpressure.py), which only they know."""
         live = dict(await self._signals.stats(config.name))
         backlog = await self._producer.backlog(config.stream, group_name(config.name))
-        paused = pause_reason(int(live.get("signals_backlog") or 0), self._max_signal_backlog)
-        return {**live, **backlog, "dlq": await self._dlq.count(config.name), "paused": paused}
+        return {**live, **backlog, "dlq": await self._dlq.count(config.name), "paused": live.get("paused")}
 
     async def ingest(self, stream: str, events: Sequence[Any]) -> builtins.list[str]:
         """Append flat JSON objects to `stream`; the whole request is refused if one is not an object."""

@@ -54,7 +54,8 @@ class InMemoryEntityStateStore:
 
 class InMemorySignalSink:
     """`recorded[pipeline]`: how many signals its recorder has acked (None: no recorder), so the
-    backlog is what was written since; `backlog_calls` counts how often it was asked."""
+    backlog is what was written since; `backlog_calls` counts how often it was asked. `pause_marks`
+    holds each pipeline's mark with its ttl_s; marks do not expire here (no clock)."""
 
     def __init__(self) -> None:
         self.signals: dict[str, list[Signal]] = {}
@@ -62,6 +63,7 @@ class InMemorySignalSink:
         self.fail_next = 0  # simulate a crash after predicting, before the ack
         self.recorded: dict[str, int | None] = {}
         self.backlog_calls = 0
+        self.pause_marks: dict[str, tuple[str, float]] = {}
 
     async def write(self, pipeline: str, signals: Sequence[Signal]) -> None:
         if self.fail_next:
@@ -77,10 +79,17 @@ class InMemorySignalSink:
         recorded = self.recorded.get(pipeline)
         return 0 if recorded is None else len(self.signals.get(pipeline, [])) - recorded
 
+    async def mark_paused(self, pipeline: str, reason: str | None, ttl_s: float) -> None:
+        if reason is None:
+            self.pause_marks.pop(pipeline, None)
+        else:
+            self.pause_marks[pipeline] = (reason, ttl_s)
+
     async def stats(self, pipeline: str) -> Mapping[str, Any]:
         backlog = await self.backlog(pipeline)
+        mark = self.pause_marks.get(pipeline)
         return {"events_processed": sum(self.batches), "batch_size_avg": float(np.mean(self.batches or [0])),
-                "signals_backlog": backlog}
+                "signals_backlog": backlog, "paused": None if mark is None else mark[0]}
 
 
 class InMemoryDeadLetters:

@@ -58,7 +58,7 @@ async def stack(redis_client: aioredis.Redis, namespace: str, tmp_path: Path) ->
 async def test_a_lagging_recorder_pauses_the_pipeline_and_no_event_is_lost(stack: Stack, tmp_path: Path) -> None:
     config = await stack.pipelines.save(pipeline(signals_table=TABLE))
     pipelines = PipelineService(RedisPipelineStore(stack.redis, stack.namespace), stack.registry, stack.aliases,
-                                stack.signals, stack.producer, stack.dead_letters, max_signal_backlog=BOUND)
+                                stack.signals, stack.producer, stack.dead_letters)
     reader = RedisSignalReader(stack.redis, stack.namespace, "p1", recorder_group("p1"), "recorder")
     await reader.join()  # as the runner does before the first signal; the recorder is not running yet
     ids = await stack.producer.append(config.stream, events(EVENTS))

@@ -147,15 +147,37 @@ async def test_a_paused_pipeline_resumes_under_90_percent_of_the_limit_not_at_it
     assert answers == [False, True, True, True, False, False, True]
 
 
-async def test_pipeline_stats_show_the_signals_backlog_and_why_new_input_waits() -> None:
+async def test_pipeline_stats_say_paused_exactly_while_the_consumer_holds_new_input() -> None:
     world = await inference_world()
     service = PipelineService(InMemoryPipelineStore(), world.registry, world.aliases, world.signals, world.streams,
-                              world.dlq, max_signal_backlog=5)
-    await service.save(pipeline_config())
+                              world.dlq)
+    config = await service.save(pipeline_config())
     world.signals.recorded["p1"] = 0
-    await world.signals.write("p1", old_signals(8))
-    stats = (await service.get("p1"))["stats"]
-    assert stats["signals_backlog"] == 8 and stats["paused"] == "signals recorder is 8 entries behind (limit 5)"
-    world.signals.recorded["p1"] = 8
-    stats = (await service.get("p1"))["stats"]
-    assert stats["signals_backlog"] == 0 and stats["paused"] is None
+    world.signals.signals["p1"] = old_signals(21)
+    assert (await service.stats(config))["paused"] is None  # over the limit, but no consumer holds anything
+    gate = SignalBackpressure("p1", world.signals, world.clock, limit=20, check_every_s=0.0)
+    seen = []
+    for backlog in [21, 19, 18, 19, 21]:  # paused past 20, still paused at 19, resumed at 18 (<= 90 %)
+        world.signals.signals["p1"] = old_signals(backlog)
+        holds = await gate.holds()
+        stats = await service.stats(config)
+        seen.append((holds, stats["signals_backlog"], stats["paused"]))
+    assert seen == [(True, 21, "signals recorder is 21 entries behind (limit 20)"),
+                    (True, 19, "signals recorder is 19 entries behind (limit 20), resuming at 18 or fewer"),
+                    (False, 18, None), (False, 19, None),
+                    (True, 21, "signals recorder is 21 entries behind (limit 20)")]
+
+
+async def test_a_paused_consumer_marks_the_pause_and_clears_it_when_it_stops() -> None:
+    world = await yielding_world()
+    await produce(world, 50)
+    world.signals.recorded["p1"] = 0
+    marks, seen = world.signals.pause_marks, []
+
+    def marked() -> bool:
+        seen.extend([marks["p1"]] if "p1" in marks else [])
+        return bool(seen)
+
+    await run_until(consumer(world), marked)
+    assert seen[0] == ("signals recorder is 30 entries behind (limit 25)", 10.0)  # renewed before 10 s are up
+    assert marks == {}  # stopped: it holds nothing any more
