@@ -32,6 +32,9 @@ return id
 """
 
 
+_PAGE = 500  # letters read per round trip while listing
+
+
 class LetterNotFound(NotFound):
     code = "dead_letter_not_found"
 
@@ -55,12 +58,21 @@ class RedisDeadLetters:
     async def list(
         self, pipeline: str | None = None, kind: str | None = None, limit: int = 100
     ) -> Sequence[DeadLetter]:
+        """Oldest first, read a page of the index at a time: a queue flooded with poison events must
+        not load every letter into memory to answer for the first `limit` of them."""
         index = self._k.dlq(f"p:{pipeline}" if pipeline else "index")
+        page = max(limit, _PAGE)
+        found: list[DeadLetter] = []
+        start = 0
         with transient_errors("dead letter list"):
-            ids = await self._redis.zrange(index, 0, -1)
-            raw = await self._redis.hmget(self._k.dlq("items"), ids) if ids else []  # type: ignore[misc]
-        letters = [DeadLetter.from_dict(json.loads(r)) for r in raw if r is not None]
-        return [d for d in letters if kind is None or d.kind == kind][:limit]
+            while True:
+                ids = await self._redis.zrange(index, start, start + page - 1)
+                raw = await self._redis.hmget(self._k.dlq("items"), ids) if ids else []  # type: ignore[misc]
+                letters = (DeadLetter.from_dict(json.loads(r)) for r in raw if r is not None)
+                found += [d for d in letters if kind is None or d.kind == kind]
+                if len(found) >= limit or len(ids) < page:
+                    return found[:limit]
+                start += page
 
     async def get(self, letter_id: str) -> DeadLetter:
         with transient_errors("dead letter get"):

@@ -47,3 +47,14 @@ async def test_list_filters_by_pipeline_and_kind_and_remove_forgets(dlq: Any) ->
     assert await dlq.count("p1") == 1
     with pytest.raises(NotFound):
         await dlq.get(a.id)
+
+
+async def test_listing_a_flooded_queue_pages_to_the_oldest_matches(dlq: Any) -> None:
+    """1,200 poison events, then two actions: the actions are found past the first pages, oldest first."""
+    for i in range(1200):
+        await dlq.park("event", "p1", f"e{i}", "bad JSON", 1, {})
+    await dlq.park("action", "p1", "a1", "400", 3, {})
+    await dlq.park("action", "p1", "a2", "400", 3, {})
+    assert [d.key for d in await dlq.list("p1", "action", limit=5)] == ["a1", "a2"]
+    assert [d.key for d in await dlq.list("p1", limit=3)] == ["e0", "e1", "e2"]
+    assert [d.key for d in await dlq.list(None, "action", limit=1)] == ["a1"]
