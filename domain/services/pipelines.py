@@ -41,8 +41,19 @@ class PipelineService:
                               "the pipeline's features against", {"field": "model"})
         manifest = await self._registry.get_version(config.model, version)
         config.check_model_features(list(manifest.spec.get("source", {}).get("features", [])), version)
+        await self._check_table_is_its_own(config)
         await self._store.put(config)
         return config
+
+    async def _check_table_is_its_own(self, config: PipelineConfig) -> None:
+        """A signals table records one pipeline: rows are appended once per event id, and two input
+        streams can hand out the same id, so a second pipeline's signals would be silently skipped."""
+        if config.signals_table is None:
+            return
+        for other in await self._store.list():
+            if other.name != config.name and other.signals_table == config.signals_table:
+                raise InvalidSpec(f"signals_table {config.signals_table!r} already records pipeline {other.name!r}; "
+                                  "give this pipeline a table of its own", {"field": "signals_table"})
 
     async def get(self, name: str) -> dict[str, Any]:
         config = await self._store.get(name)

@@ -121,3 +121,14 @@ async def test_saving_a_pipeline_whose_features_do_not_match_the_model_is_refuse
         await service.save(pipeline_config(features=["x", "y"]))
     saved = await service.save(pipeline_config())
     assert (await service.get("p1"))["name"] == saved.name
+
+
+async def test_a_signals_table_already_recording_another_pipeline_is_refused() -> None:
+    world = await inference_world()
+    service = PipelineService(InMemoryPipelineStore(), world.registry, world.aliases, world.signals, world.streams,
+                              world.dlq)
+    await service.save(pipeline_config(signals_table="scores"))
+    await service.save(pipeline_config(signals_table="scores"))  # the same pipeline saved again keeps its table
+    with pytest.raises(InvalidSpec, match="'scores' already records pipeline 'p1'"):
+        await service.save(pipeline_config(name="p2", signals_table="scores"))
+    assert (await service.save(pipeline_config(name="p2", signals_table="p2_scores"))).signals_table == "p2_scores"
