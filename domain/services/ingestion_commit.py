@@ -10,10 +10,10 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from domain.services.ingestion_run import staging_key
+from domain.services.ingestion_run import discard_staged, staging_key
 from domain.services.job_events import JobEvents
 from domain.services.job_lifecycle import JobLifecycle
-from domain.types.errors import ArtifactNotFound, PermanentError, TooManyRejects
+from domain.types.errors import ArtifactNotFound, DomainError, PermanentError, TooManyRejects
 from domain.types.jobs import JobRecord
 from domain.types.partitions import IngestionPlan, IngestionReport, LoadRequest, PartitionReport
 from ports.artifact_store import ArtifactStore
@@ -32,8 +32,16 @@ class IngestionCommitter:
 
     async def fail(self, ingestion_id: str, message: str) -> None:
         await self._lifecycle.fail(ingestion_id, message)
+        await discard_staged(self._artifacts, ingestion_id)
 
     async def _commit(self, record: JobRecord, events: JobEvents) -> Mapping[str, Any]:
+        try:
+            return await self._load(record, events)
+        except (DomainError, PermanentError):  # the job fails (a transient error keeps them for the retry)
+            await discard_staged(self._artifacts, record.id)
+            raise
+
+    async def _load(self, record: JobRecord, events: JobEvents) -> Mapping[str, Any]:
         plan = IngestionPlan.from_dict(record.spec)
         report = IngestionReport(plan.spec.table, plan.spec.mode, await self._reports(record.id, plan))
         if report.reject_ratio > plan.spec.max_reject_ratio:

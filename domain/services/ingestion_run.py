@@ -41,6 +41,14 @@ def staging_key(ingestion_id: str, name: str) -> str:
     return staging_prefix(ingestion_id) + name
 
 
+async def discard_staged(artifacts: ArtifactStore, ingestion_id: str) -> None:
+    """Delete the staged partitions of an ingestion that failed or was cancelled: no commit will load
+    them, and nothing else would (they can be GBs). Reports and rejects files stay: they say why."""
+    for key in await artifacts.list(staging_prefix(ingestion_id)):
+        if key.rsplit("/", 1)[-1].startswith("part-") and key.endswith(".parquet"):
+            await artifacts.delete(key)
+
+
 class PartitionStager:
     def __init__(self, *, files: BulkFiles, artifacts: ArtifactStore, jobs: JobStore, queue: TaskQueue,
                  clock: Clock, lifecycle: JobLifecycle) -> None:
@@ -63,6 +71,7 @@ class PartitionStager:
         if record.cancel_requested:  # end it here: no commit will come once partitions stop staging
             with contextlib.suppress(InvalidTransition):
                 await self._lifecycle.execute(ingestion_id, _cancelled)
+            await discard_staged(self._artifacts, ingestion_id)
             return
         events = self._lifecycle.events(ingestion_id)
         await self._mark_running(record, events)
@@ -87,6 +96,7 @@ class PartitionStager:
         """Fail the ingestion unless it has already ended (another partition may have failed it first)."""
         with contextlib.suppress(InvalidTransition):
             await self._lifecycle.fail(ingestion_id, message)
+        await discard_staged(self._artifacts, ingestion_id)
 
     async def _stage(self, ingestion_id: str, plan: IngestionPlan, index: int, events: JobEvents) -> PartitionReport:
         partition = plan.partitions[index]

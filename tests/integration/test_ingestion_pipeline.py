@@ -78,6 +78,9 @@ async def test_too_many_rejects_fail_before_the_commit_and_leave_the_table_untou
     assert "30 of 90 rows were rejected" in events[-1].data["message"]
     assert "was not changed" in events[-1].data["message"]
     assert (await container.warehouse().read("people")).column("name").to_pylist() == ["kept"]
+    left = [k.rsplit("/", 1)[-1] for k in await container.artifacts().list(f"staging/ingestions/{record.id}/")]
+    assert not [k for k in left if k.endswith(".parquet")], left  # nothing will load them: deleted
+    assert any(k.startswith("rejects-") for k in left), left  # the rejects say why: kept
 
 
 async def test_a_partition_processed_twice_leaves_each_row_exactly_once(container, tmp_path) -> None:
