@@ -11,7 +11,6 @@ from typing import Any
 from uuid import uuid4
 
 import pytest
-import redis.asyncio as aioredis
 from arq.connections import ArqRedis
 
 from adapters.arq.task_queue import ArqTaskQueue
@@ -22,24 +21,26 @@ pytestmark = pytest.mark.integration
 EVERY_2_S = set(range(0, 60, 2))
 
 
+async def run_for(workers: list[ArqWorker], seconds: float) -> None:
+    """Start the workers, let them run for `seconds`, stop them."""
+    for worker in workers:
+        await worker.start()
+    try:
+        await asyncio.sleep(seconds)
+    finally:
+        for worker in workers:
+            await worker.stop(grace_s=1)
+
+
 async def test_a_cron_tick_runs_once_however_many_workers_run(redis_url: str, namespace: str) -> None:
-    client = aioredis.Redis.from_url(redis_url)
     ticks: list[int] = []
 
     async def tick() -> None:
         ticks.append(int(time.time()))
 
     settings = QueueSettings("cron-test", timeout_s=30, max_tries=2, concurrency=2)
-    workers = [ArqWorker(redis_url, namespace, settings, [], f"w{i}", [CronTask("tick", tick, second=EVERY_2_S)])
-               for i in range(3)]
-    for worker in workers:
-        await worker.start()
-    try:
-        await asyncio.sleep(7.5)  # three or four ticks
-    finally:
-        for worker in workers:
-            await worker.stop(grace_s=1)
-        await client.aclose()
+    await run_for([ArqWorker(redis_url, namespace, settings, [], f"w{i}", [CronTask("tick", tick, second=EVERY_2_S)])
+                   for i in range(3)], 7.5)  # three or four ticks
     assert len(ticks) >= 2
     assert len(ticks) == len(set(ticks)), ticks  # never two runs of one tick
 
@@ -84,15 +85,8 @@ async def test_two_environments_sharing_a_redis_each_run_every_cron_tick(redis_u
 
     settings = QueueSettings("cron-envs", timeout_s=30, max_tries=2, concurrency=2)
     suffix = uuid4().hex[:8]
-    workers = [ArqWorker(redis_url, f"mlplane:{env}-{suffix}:", settings, [], f"w-{env}", [counter(env)])
-               for env in ticks]
-    for worker in workers:
-        await worker.start()
-    try:
-        await asyncio.sleep(7.5)  # three or four ticks
-    finally:
-        for worker in workers:
-            await worker.stop(grace_s=1)
+    await run_for([ArqWorker(redis_url, f"mlplane:{env}-{suffix}:", settings, [], f"w-{env}", [counter(env)])
+                   for env in ticks], 7.5)  # three or four ticks
     assert len(ticks["dev"]) >= 2 and len(ticks["prod"]) >= 2, ticks
     assert sorted(ticks["dev"]) == sorted(ticks["prod"]), ticks  # the same ticks, once in each
 
