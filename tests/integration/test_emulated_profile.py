@@ -18,6 +18,7 @@ from google.api_core.client_options import ClientOptions
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import storage
 
+from adapters.arq.task_queue import arq_job_id
 from tests.support.daemon import DaemonProcess
 from tests.support.emulator_fixtures import Emulators
 from tests.support.ws_client import DEMO_SPEC, collect_events, submit
@@ -94,10 +95,11 @@ async def test_kill_9_of_the_worker_running_a_job_lets_the_other_worker_finish_i
 
 
 async def running_worker_pid(redis_url: str, env_name: str, job_id: str) -> int:
-    """Worker ids are host-pid-random; the lease hash says which worker runs the job."""
+    """Worker ids are host-pid-random; the lease hash (keyed by arq's job id) says which worker runs the job."""
     client = aioredis.Redis.from_url(redis_url)
+    namespace = f"mlplane:{env_name}:"
     try:
-        owner = await client.hget(f"mlplane:{env_name}:running-jobs", job_id)
+        owner = await client.hget(f"{namespace}running-jobs", arq_job_id(namespace, job_id))
     finally:
         await client.aclose()
     assert owner is not None
