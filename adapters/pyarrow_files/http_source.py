@@ -20,6 +20,7 @@ import urllib.request
 from dataclasses import dataclass
 from urllib.error import HTTPError, URLError
 
+from adapters.pyarrow_files.url_guard import check_url, opener
 from domain.types.errors import InvalidSpec, PermanentError, TransientError
 
 PROBE_TIMEOUT_S = 15.0  # submit time: a caller is waiting for the 202
@@ -45,12 +46,13 @@ class Remote:
 
 def get(url: str, start: int | None = None, end: int | None = None,
         timeout: float = READ_TIMEOUT_S) -> http.client.HTTPResponse:
-    """A GET of bytes [start, end] (both inclusive; no Range header when start is None)."""
+    """A GET of bytes [start, end] (both inclusive; no Range header when start is None). Link-local
+    hosts are refused, at the first hop and at every redirect (url_guard.py)."""
     headers = {"User-Agent": "mlplane", "Accept-Encoding": "identity"}
     if start is not None:
         headers["Range"] = f"bytes={start}-{'' if end is None else end}"
-    response: http.client.HTTPResponse = urllib.request.urlopen(urllib.request.Request(url, headers=headers),
-                                                                timeout=timeout)
+    check_url(url)
+    response: http.client.HTTPResponse = opener.open(urllib.request.Request(url, headers=headers), timeout=timeout)
     return response
 
 
