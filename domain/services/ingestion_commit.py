@@ -54,8 +54,7 @@ class IngestionCommitter:
         rows = await self._warehouse.load_parquet(LoadRequest(
             plan.spec.table, tuple(p.staged_uri for p in report.partitions), plan.spec.mode,
             plan.spec.cleaning.dedupe, plan.spec.keys, load_id=record.id))
-        for partition in report.partitions:  # loaded: the staged copies are no longer needed
-            await self._artifacts.delete(staging_key(record.id, f"part-{partition.index}.parquet"))
+        await discard_staged(self._artifacts, record.id)  # loaded: the staged copies are no longer needed
         return IngestionReport(report.table, report.mode, report.partitions, rows).to_dict()
 
     async def _reports(self, ingestion_id: str, plan: IngestionPlan) -> list[PartitionReport]:

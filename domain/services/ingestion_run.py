@@ -42,8 +42,8 @@ def staging_key(ingestion_id: str, name: str) -> str:
 
 
 async def discard_staged(artifacts: ArtifactStore, ingestion_id: str) -> None:
-    """Delete the staged partitions of an ingestion that failed or was cancelled: no commit will load
-    them, and nothing else would (they can be GBs). Reports and rejects files stay: they say why."""
+    """Delete an ingestion's staged partitions once it is loaded, failed or cancelled: nothing will read
+    them again (they can be GBs). Reports and rejects files stay: they say what happened."""
     for key in await artifacts.list(staging_prefix(ingestion_id)):
         if key.rsplit("/", 1)[-1].startswith("part-") and key.endswith(".parquet"):
             await artifacts.delete(key)

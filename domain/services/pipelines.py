@@ -72,7 +72,7 @@ class PipelineService:
         they paused before (see signal_backpressure.py), which only they know."""
         live = dict(await self._signals.stats(config.name))
         backlog = await self._producer.backlog(config.stream, group_name(config.name))
-        return {**live, **backlog, "dlq": await self._dlq.count(config.name), "paused": live.get("paused")}
+        return {**live, **backlog, "dlq": await self._dlq.count(config.name)}
 
     async def ingest(self, stream: str, events: Sequence[Any]) -> builtins.list[str]:
         """Append flat JSON objects to `stream`; the whole request is refused if one is not an object."""
