@@ -3,11 +3,13 @@ chain, how staging processes reach Cloud Storage, and the warehouse whose librar
 
 from __future__ import annotations
 
+import os
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
+from adapters._shared.parent_watch import exit_with
 from adapters.pyarrow_files.allocator import prefer_returning_allocator
 from adapters.pyarrow_files.locations import GcsConfig
 from adapters.secrets.providers import ChainedSecretProvider, DirectorySecretProvider, EnvSecretProvider
@@ -18,12 +20,18 @@ from ports.secrets import SecretProvider
 
 def fit_pool(processes: int) -> ProcessPoolExecutor | None:
     # forkserver: never fork a process that holds an event loop, Redis sockets and DuckDB.
-    return ProcessPoolExecutor(processes, mp_context=get_context("forkserver")) if processes else None
+    return ProcessPoolExecutor(processes, mp_context=get_context("forkserver"), initializer=exit_with,
+                               initargs=(os.getpid(),)) if processes else None
 
 
 def staging_pool(processes: int) -> ProcessPoolExecutor | None:
-    return ProcessPoolExecutor(processes, mp_context=get_context("forkserver"),
-                               initializer=prefer_returning_allocator) if processes else None
+    return ProcessPoolExecutor(processes, mp_context=get_context("forkserver"), initializer=_staging_process,
+                               initargs=(os.getpid(),)) if processes else None
+
+
+def _staging_process(parent_pid: int) -> None:
+    exit_with(parent_pid)
+    prefer_returning_allocator()
 
 
 def secret_providers(settings: Settings) -> ChainedSecretProvider:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import queue
 import threading
 from collections.abc import Awaitable, Callable, Mapping
@@ -19,6 +20,8 @@ from concurrent.futures import Executor
 from multiprocessing import get_context
 from multiprocessing.managers import SyncManager
 from typing import Any
+
+from adapters._shared.parent_watch import exit_with
 
 Progress = Callable[[str, float, Mapping[str, Any]], Awaitable[None]]
 POLL_S = 0.1
@@ -103,5 +106,5 @@ class ProcessJobs:
         with self._lock:
             if self._manager is None:
                 self._manager = SyncManager(ctx=get_context("forkserver"))
-                self._manager.start()
+                self._manager.start(exit_with, (os.getpid(),))
         return self._manager.Queue(), self._manager.Event()

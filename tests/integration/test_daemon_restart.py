@@ -1,12 +1,15 @@
 """Crash and restart: kill -9 the daemon mid-training, start it on the same data dir, and the job
-finishes with exactly one model version; jobs queued at a graceful stop run after the restart."""
+finishes with exactly one model version; a kill -9 leaves none of the daemon's processes behind;
+jobs queued at a graceful stop run after the restart."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
+import psutil
 import pytest
 
 from tests.support.daemon import DaemonProcess
@@ -46,6 +49,37 @@ async def test_kill_9_mid_training_then_restart_finishes_with_one_version(tmp_pa
         assert versions_on_disk(tmp_path, "crashy") == [1]
     finally:
         assert second.stop() == 0, second.log_text()[-4000:]
+
+
+async def test_kill_9_leaves_no_pool_or_manager_process_behind(tmp_path: Path, session) -> None:
+    daemon = DaemonProcess(tmp_path, {"MLPLANE_DEMO_ROWS": "300000", "MLPLANE_INGESTION_PROCESSES": "2"})
+    daemon.start()
+    try:
+        source = tmp_path / "rows.csv"
+        source.write_text("id,score\n" + "\n".join(f"{i},{i / 2}" for i in range(4000)) + "\n")
+        async with session.post(f"{daemon.url}/v1/ingestions", json={"sources": [str(source)], "table": "rows",
+                                                                     "partitions": 2}) as response:
+            ingestion_id = (await response.json())["ingestion_id"]
+        assert (await collect_events(session, daemon.url, ingestion_id))[-1]["type"] == "completed"
+        job_id = (await submit(session, daemon.url, SLOW_SPEC))["job_id"]
+        events = await collect_events(session, daemon.url, job_id, stop_after=5)  # a fit process is busy
+        assert events[-1]["data"].get("stage") == "fit", events
+        started = psutil.Process(daemon.pid).children(recursive=True)
+        names = {" ".join(p.cmdline()) for p in started}
+        assert any("forkserver" in n for n in names), names  # the pools and the manager did start
+    finally:
+        daemon.kill()
+    deadline = time.monotonic() + 20
+    while (left := [p for p in started if _running(p)]) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not left, [" ".join(p.cmdline())[:120] for p in left]
+
+
+def _running(process: psutil.Process) -> bool:
+    try:
+        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
 
 
 async def test_jobs_queued_at_a_graceful_stop_run_after_the_restart(tmp_path: Path, session) -> None:
