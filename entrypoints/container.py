@@ -60,7 +60,14 @@ from entrypoints.cloud_clients import (
     gcs_artifact_store,
     storage_client,
 )
-from entrypoints.factories import duckdb_warehouse, fit_pool, gcs_files, secret_providers, staging_pool
+from entrypoints.factories import (
+    duckdb_warehouse,
+    fit_pool,
+    gcs_files,
+    local_roots,
+    secret_providers,
+    staging_pool,
+)
 from entrypoints.settings import Settings
 
 
@@ -140,7 +147,8 @@ class Container(containers.DeclarativeContainer):
     # Ingestion: partitions are staged in their own pool (they never open the warehouse); the
     # committer alone needs the warehouse, so a worker that only stages never opens DuckDB.
     ingest_pool = providers.Singleton(staging_pool, providers.Callable(lambda s: s.ingestion_processes, settings))
-    bulk_files = providers.Singleton(PyArrowBulkFiles, ingest_pool, providers.Callable(gcs_files, settings))
+    bulk_files = providers.Singleton(PyArrowBulkFiles, ingest_pool, providers.Callable(gcs_files, settings),
+                                     providers.Callable(local_roots, settings))
     max_auto_partitions = providers.Callable(lambda s: max(2, s.ingestion_processes), settings)
     ingestion = providers.Singleton(
         IngestionService, files=bulk_files, jobs=jobs, events=events, queue=queue, clock=clock, ids=ids,

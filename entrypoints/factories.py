@@ -11,6 +11,7 @@ from typing import Any
 
 from adapters._shared.parent_watch import exit_with
 from adapters.pyarrow_files.allocator import prefer_returning_allocator
+from adapters.pyarrow_files.local_roots import LocalRoots
 from adapters.pyarrow_files.locations import GcsConfig
 from adapters.secrets.providers import ChainedSecretProvider, DirectorySecretProvider, EnvSecretProvider
 from entrypoints.cloud_clients import secret_manager
@@ -40,6 +41,12 @@ def secret_providers(settings: Settings) -> ChainedSecretProvider:
     if settings.profile == "gcp":
         chain.append(secret_manager(settings.gcp_project))
     return ChainedSecretProvider(chain)
+
+
+def local_roots(settings: Settings) -> LocalRoots:
+    """Where local ingestion sources may be read from; never the daemon's own data or secrets."""
+    refused = [settings.data_dir, *([settings.secrets_dir] if settings.secrets_dir else [])]
+    return LocalRoots.of(settings.ingest_local_roots, refused)
 
 
 def gcs_files(settings: Settings) -> GcsConfig | None:

@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     # stage partitions, so the daemon keeps its cores for the API, commits and training.
     daemon_queues: tuple[Literal["training", "ingestion", "commits", "actions"], ...] = (
         "training", "ingestion", "commits", "actions")
+    ingest_local_roots: tuple[Path, ...] = Field(default=(Path("."),), min_length=1, description=(
+        "directories local ingestion sources must lie under (default: the daemon's working directory); "
+        "the data and secrets dirs are refused in any case; [\"/\"]: anywhere"))
     ingestion_timeout_s: int = Field(default=3600, ge=10, description="per partition task")
     ingestion_max_tries: int = Field(default=3, ge=1, le=50)
     duckdb_memory_limit: str | None = Field(default=None, pattern=r"^\d+(\.\d+)?\s*[KMGT]i?B$",

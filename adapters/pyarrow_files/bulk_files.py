@@ -15,6 +15,7 @@ from typing import Any
 import anyio
 
 from adapters._shared.process_jobs import ProcessJobs
+from adapters.pyarrow_files.local_roots import ANYWHERE, LocalRoots
 from adapters.pyarrow_files.locations import GcsConfig, expand
 from domain.types.errors import InvalidSpec, PermanentError, SourceChanged, TransientError
 from domain.types.ingestion import SourceFormat
@@ -23,15 +24,16 @@ from ports.bulk_files import PartitionProgress, StagingTask
 
 
 class PyArrowBulkFiles:
-    def __init__(self, pool: Executor | None, gcs: GcsConfig | None = None) -> None:
+    def __init__(self, pool: Executor | None, gcs: GcsConfig | None = None, roots: LocalRoots = ANYWHERE) -> None:
         self._jobs = ProcessJobs(pool)
         self._gcs = gcs  # None: local files only (the 'local' profile)
+        self._roots = roots  # which local files sources may name
 
     async def expand(self, sources: Sequence[str], format: SourceFormat) -> list[SourceFile]:
         from adapters.pyarrow_files.describe import describe
 
         def run() -> list[SourceFile]:
-            uris = [u for source in sources for u in expand(source, self._gcs)]
+            uris = [u for source in sources for u in expand(source, self._gcs, self._roots)]
             return [describe(u, format, self._gcs) for u in dict.fromkeys(uris)]  # a file named twice is read once
 
         return await anyio.to_thread.run_sync(run)

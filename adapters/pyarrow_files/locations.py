@@ -21,6 +21,7 @@ from urllib.parse import unquote, urlparse
 
 from adapters.pyarrow_files.http_reader import open_url
 from adapters.pyarrow_files.http_source import PROBE_TIMEOUT_S, READ_ERRORS, is_http, probe, read_error, submit_error
+from adapters.pyarrow_files.local_roots import ANYWHERE, LocalRoots
 from domain.types.errors import InvalidSpec
 
 if TYPE_CHECKING:
@@ -77,20 +78,29 @@ def _gcs(config: GcsConfig | None, uri: str) -> storage.Client:
     return _client(config)
 
 
-def expand(source: str, gcs: GcsConfig | None) -> list[str]:
-    """Files one source names: a file, a glob, or a directory (its files, not recursive); a URL names itself."""
+def expand(source: str, gcs: GcsConfig | None, roots: LocalRoots = ANYWHERE) -> list[str]:
+    """Files one source names: a file, a glob, or a directory (its files, not recursive); a URL names itself.
+    Local files must lie under `roots` (local_roots.py)."""
     if is_http(source):
         _check_url(source)
         return [source]
-    found = _expand_gs(source, gcs) if source.startswith("gs://") else [str(p) for p in _expand_local(source)]
+    found = _expand_gs(source, gcs) if source.startswith("gs://") else [str(p) for p in _expand_local(source, roots)]
     if not found:
         raise InvalidSpec(f"no file matches source {source!r}; check the path (relative paths are resolved "
                           f"from the daemon's working directory {os.getcwd()})", {"field": "sources", "source": source})
     return found
 
 
-def _expand_local(source: str) -> list[Path]:
+def _expand_local(source: str, roots: LocalRoots) -> list[Path]:
     path = local_path(source)
+    roots.check_written(path, source)
+    found = _local_files(path)
+    for file in found:
+        roots.check_found(file, source)
+    return found
+
+
+def _local_files(path: Path) -> list[Path]:
     if glob.has_magic(str(path)):
         return [Path(p).resolve() for p in sorted(glob.glob(str(path))) if os.path.isfile(p)]
     if path.is_dir():

@@ -52,13 +52,14 @@ async def test_kill_9_mid_training_then_restart_finishes_with_one_version(tmp_pa
 
 
 async def test_kill_9_leaves_no_pool_or_manager_process_behind(tmp_path: Path, session) -> None:
-    daemon = DaemonProcess(tmp_path, {"MLPLANE_DEMO_ROWS": "300000", "MLPLANE_INGESTION_PROCESSES": "2"})
+    daemon = DaemonProcess(tmp_path / "data", {"MLPLANE_DEMO_ROWS": "300000", "MLPLANE_INGESTION_PROCESSES": "2"})
     daemon.start()
     try:
         source = tmp_path / "rows.csv"
         source.write_text("id,score\n" + "\n".join(f"{i},{i / 2}" for i in range(4000)) + "\n")
         async with session.post(f"{daemon.url}/v1/ingestions", json={"sources": [str(source)], "table": "rows",
                                                                      "partitions": 2}) as response:
+            assert response.status == 202, await response.text()
             ingestion_id = (await response.json())["ingestion_id"]
         assert (await collect_events(session, daemon.url, ingestion_id))[-1]["type"] == "completed"
         job_id = (await submit(session, daemon.url, SLOW_SPEC))["job_id"]

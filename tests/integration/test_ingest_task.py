@@ -25,7 +25,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture
 async def container(tmp_path: Path, redis_url: str) -> AsyncIterator[Container]:
-    settings = Settings(data_dir=tmp_path / "data", redis_url=redis_url, env=f"t{uuid.uuid4().hex[:8]}",
+    settings = Settings(data_dir=tmp_path / "data", ingest_local_roots=(tmp_path,), redis_url=redis_url,
+                        env=f"t{uuid.uuid4().hex[:8]}",
                         seed_demo=False, ingestion_processes=0)
     container = build_container(settings)
     async with open_runtime(container):

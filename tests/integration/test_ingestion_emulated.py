@@ -26,9 +26,9 @@ pytestmark = pytest.mark.integration
 @pytest.fixture
 async def container(tmp_path: Path, redis_url: str, emulators: Emulators) -> AsyncIterator[Container]:
     env = f"t{uuid.uuid4().hex[:8]}"
-    settings = Settings(profile="emulated", data_dir=tmp_path, redis_url=redis_url, env=env, seed_demo=False,
-                        ingestion_processes=0, gcs_emulator_url=emulators.gcs_url,
-                        bigquery_emulator_url=emulators.bigquery_url)
+    settings = Settings(profile="emulated", data_dir=tmp_path / "data", ingest_local_roots=(tmp_path,),
+                        redis_url=redis_url, env=env, seed_demo=False, ingestion_processes=0,
+                        gcs_emulator_url=emulators.gcs_url, bigquery_emulator_url=emulators.bigquery_url)
     async with running_container(settings) as container:
         yield container
 

@@ -25,7 +25,8 @@ HEADER = "id,name,score\n"
 @pytest.fixture
 async def container(tmp_path: Path, redis_url: str) -> AsyncIterator[Container]:
     env = f"t{uuid.uuid4().hex[:8]}"
-    settings = Settings(data_dir=tmp_path / "data", redis_url=redis_url, env=env, ingestion_processes=0,
+    settings = Settings(data_dir=tmp_path / "data", ingest_local_roots=(tmp_path,), redis_url=redis_url,
+                        env=env, ingestion_processes=0,
                         seed_demo=False)
     async with running_container(settings) as container:
         yield container

@@ -26,7 +26,8 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 async def container(tmp_path: Path, redis_url: str) -> AsyncIterator[Container]:
-    settings = Settings(data_dir=tmp_path / "data", redis_url=redis_url, env=f"t{uuid.uuid4().hex[:8]}",
+    settings = Settings(data_dir=tmp_path / "data", ingest_local_roots=(tmp_path,), redis_url=redis_url,
+                        env=f"t{uuid.uuid4().hex[:8]}",
                         ingestion_processes=0, seed_demo=False)
     async with running_container(settings, queues=("commits",)) as container:
         yield container

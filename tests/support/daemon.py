@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Mapping
@@ -23,7 +25,9 @@ class DaemonProcess:
         self.data_dir = data_dir
         self.command = command
         base = {k: v for k, v in os.environ.items() if not k.startswith("MLPLANE_")}
-        self.env = {**base, "MLPLANE_ENV": "test", **(env or {})}  # no MLPLANE_REDIS_URL: embedded Redis
+        # No MLPLANE_REDIS_URL: embedded Redis. Tests write their sources under the temp dir.
+        self.env = {**base, "MLPLANE_ENV": "test", "MLPLANE_INGEST_LOCAL_ROOTS": json.dumps([tempfile.gettempdir()]),
+                    **(env or {})}
         self.process: subprocess.Popen[str] | None = None
         self.url = ""
         self.output: list[str] = []
