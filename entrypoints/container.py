@@ -170,7 +170,8 @@ class Container(containers.DeclarativeContainer):
     pipeline_store = providers.Singleton(RedisPipelineStore, redis, namespace)
     stream_producer = providers.Singleton(RedisStreamProducer, redis, namespace)
     signal_sink = providers.Singleton(RedisSignalSink, redis, namespace)
-    dead_letters = providers.Singleton(RedisDeadLetters, redis, namespace)
+    dead_letters = providers.Singleton(RedisDeadLetters, redis, namespace,
+                                       providers.Callable(lambda s: s.dlq_max_letters, settings))
     max_signal_backlog = providers.Callable(lambda s: s.signals_max_backlog, settings)
     pipelines = providers.Singleton(
         PipelineService, pipeline_store, registry, aliases, signal_sink, stream_producer, dead_letters)

@@ -66,6 +66,8 @@ class Settings(BaseSettings):
                                  "windows (Redis stays the source of truth; 0 fetches every window every batch)")
     signals_max_backlog: int = Field(default=1_000_000, ge=1, description="a pipeline takes no new input while "
                                      "its signals recorder has more signals than this left to record")
+    dlq_max_letters: int = Field(default=100_000, ge=0, description="dead letters kept; past it the oldest are "
+                                 "dropped, counted and logged, so a flood of bad events cannot fill Redis; 0: no limit")
     actions_timeout_s: int = Field(default=30, ge=1, description="short, so a killed action is redelivered fast")
     actions_max_tries: int = Field(default=6, ge=1, le=50)
     actions_backoff_base_s: float = Field(default=1.0, gt=0)

@@ -2,11 +2,15 @@
 
 Parking is one Lua call keyed by (kind, key), so a poison event redelivered to two consumers,
 or an action given up twice, is one dead letter, not two.
+The queue holds at most `max_letters`: past it, the oldest letters are dropped, counted and
+logged. Unbounded, a producer that floods a stream with malformed events would fill Redis's
+memory, and a full Redis stops every pipeline, job and schedule, not just the bad one.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -28,11 +32,13 @@ end
 redis.call('HSET', KEYS[1], id, '{"id":"' .. id .. '",' .. string.sub(ARGV[2], 2))
 redis.call('ZADD', KEYS[3], ARGV[3], id)
 redis.call('ZADD', KEYS[4], ARGV[3], id)
-return id
+return {id, redis.call('ZCARD', KEYS[3])}
 """
 
 
 _PAGE = 500  # letters read per round trip while listing
+_EVICT_AT_MOST = 1000  # per park: bounds one call's work if the cap was lowered a lot
+log = logging.getLogger(__name__)
 
 
 class LetterNotFound(NotFound):
@@ -40,8 +46,9 @@ class LetterNotFound(NotFound):
 
 
 class RedisDeadLetters:
-    def __init__(self, redis: Redis, namespace: str) -> None:
-        self._redis, self._k = redis, Keys(namespace)
+    def __init__(self, redis: Redis, namespace: str, max_letters: int = 100_000) -> None:
+        """`max_letters` 0: unbounded."""
+        self._redis, self._k, self._max = redis, Keys(namespace), max_letters
         self._park = redis.register_script(_PARK)
 
     async def park(self, kind: str, pipeline: str, key: str, cause: str, attempts: int,
@@ -52,8 +59,24 @@ class RedisDeadLetters:
         keys = [self._k.dlq("items"), self._k.dlq("by_key"), self._k.dlq("index"), self._k.dlq(f"p:{pipeline}"),
                 self._k.dlq("counter")]
         with transient_errors("dead letter park"):
-            letter_id = text(await self._park(keys=keys, args=[f"{kind}:{key}", json.dumps(item, default=str), at]))
-        return DeadLetter.from_dict({**item, "id": letter_id})
+            raw_id, held = await self._park(keys=keys, args=[f"{kind}:{key}", json.dumps(item, default=str), at])
+            if self._max and int(held) > self._max:
+                await self._evict_oldest(min(int(held) - self._max, _EVICT_AT_MOST))
+        return DeadLetter.from_dict({**item, "id": text(raw_id)})
+
+    async def _evict_oldest(self, count: int) -> None:
+        ids = await self._redis.zrange(self._k.dlq("index"), 0, count - 1)
+        raw = await self._redis.hmget(self._k.dlq("items"), ids)  # type: ignore[misc]
+        letters = [DeadLetter.from_dict(json.loads(r)) for r in raw if r is not None]
+        async with self._redis.pipeline(transaction=True) as pipe:
+            for letter in letters:
+                _forget(pipe, self._k, letter)
+            pipe.zrem(self._k.dlq("index"), *ids)  # ids whose item is already gone, too
+            pipe.incrby(self._k.dlq("evicted"), len(ids))
+            await pipe.execute()
+        log.warning("dead-letter queue over its limit of %d letters: dropped the %d oldest (%s); raise "
+                    "MLPLANE_DLQ_MAX_LETTERS or replay/delete letters", self._max, len(ids),
+                    ", ".join(sorted({d.pipeline for d in letters})) or "no pipeline")
 
     async def list(
         self, pipeline: str | None = None, kind: str | None = None, limit: int = 100
@@ -88,12 +111,16 @@ class RedisDeadLetters:
             return
         with transient_errors("dead letter remove"):
             async with self._redis.pipeline(transaction=True) as pipe:
-                pipe.hdel(self._k.dlq("items"), letter_id)
-                pipe.hdel(self._k.dlq("by_key"), f"{letter.kind}:{letter.key}")
-                pipe.zrem(self._k.dlq("index"), letter_id)
-                pipe.zrem(self._k.dlq(f"p:{letter.pipeline}"), letter_id)
+                _forget(pipe, self._k, letter)
                 await pipe.execute()
 
     async def count(self, pipeline: str) -> int:
         with transient_errors("dead letter count"):
             return int(await self._redis.zcard(self._k.dlq(f"p:{pipeline}")))
+
+
+def _forget(pipe: Any, keys: Keys, letter: DeadLetter) -> None:
+    pipe.hdel(keys.dlq("items"), letter.id)
+    pipe.hdel(keys.dlq("by_key"), f"{letter.kind}:{letter.key}")
+    pipe.zrem(keys.dlq("index"), letter.id)
+    pipe.zrem(keys.dlq(f"p:{letter.pipeline}"), letter.id)

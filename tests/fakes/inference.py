@@ -93,16 +93,20 @@ class InMemorySignalSink:
 
 
 class InMemoryDeadLetters:
-    def __init__(self) -> None:
-        self.items: dict[str, DeadLetter] = {}
+    def __init__(self, max_letters: int = 100_000) -> None:
+        self.items: dict[str, DeadLetter] = {}  # oldest first: dicts keep insertion order
         self._ids = itertools.count(1)
+        self._max = max_letters
 
     async def park(self, kind: str, pipeline: str, key: str, cause: str, attempts: int,
                    payload: Mapping[str, Any]) -> DeadLetter:
         existing = next((d.id for d in self.items.values() if (d.kind, d.key) == (kind, key)), None)
         letter_id = existing or f"dl-{next(self._ids)}"
         letter = DeadLetter(letter_id, kind, pipeline, key, cause, attempts, dict(payload), 0.0)
+        self.items.pop(letter.id, None)  # parked again: now the newest
         self.items[letter.id] = letter
+        while self._max and len(self.items) > self._max:
+            del self.items[next(iter(self.items))]
         return letter
 
     async def list(self, pipeline: str | None = None, kind: str | None = None, limit: int = 100) -> list[DeadLetter]:
