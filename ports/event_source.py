@@ -28,6 +28,11 @@ class EventSource(Protocol):
         """Delete entries older than the oldest pending (or last delivered) one; returns how many."""
         ...
 
+    async def oldest_pending(self) -> str | None:
+        """The id of the oldest entry the group has delivered and not acked (any consumer's, this
+        batch's included), None when nothing is pending. It only ever grows."""
+        ...
+
     async def backlog(self) -> dict[str, int]:
         """{"lag": entries not yet delivered to the group, "pending": delivered but not acked}."""
         ...

@@ -46,13 +46,16 @@ class WindowStore(Protocol):
 
     `append` adds each event to its entity's window, in order, and returns the window as of
     that event (including it). Idempotent by event id: an event at or before the entity's last
-    applied id is not added again, and the window returned is the one it had then (as far as the
-    retained history allows), so a redelivered event yields the same features. Adapters may
-    return a WindowBatch (the fast path for features) or any other sequence of windows.
+    applied id is not added again, and the window returned is the one it had then, so a
+    redelivered event yields the same features. For that, history is kept back to `keep_from`
+    (the id of the oldest event still pending: it may be redelivered) and the `max_events` rows
+    before it, however far its entity has moved on; older history may go. Adapters may return a
+    WindowBatch (the fast path for features) or any other sequence of windows.
     """
 
     async def append(
-        self, pipeline: str, events: Sequence[ParsedEvent], max_events: int, max_age_s: float | None
+        self, pipeline: str, events: Sequence[ParsedEvent], max_events: int, max_age_s: float | None,
+        keep_from: str | None = None,
     ) -> Sequence[Window]: ...
 
     async def clear(self, pipeline: str) -> None: ...

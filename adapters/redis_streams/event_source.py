@@ -81,6 +81,12 @@ class RedisEventSource:
             minid = min(floors, key=_id_key)
             return int(await self._redis.xtrim(self._stream, minid=minid, approximate=False))
 
+    async def oldest_pending(self) -> str | None:
+        with transient_errors("stream pending"):
+            await self._ensure_group()
+            summary = await self._redis.xpending(self._stream, self._group)
+        return text(summary["min"]) if summary["pending"] else None
+
     async def backlog(self) -> dict[str, int]:
         with transient_errors("stream backlog"):
             for group in await self._redis.xinfo_groups(self._stream):

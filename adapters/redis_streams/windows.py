@@ -8,8 +8,8 @@ process's copy (window_cache.py) does not already mirror; copies are checked aga
 every call, so any consumer can serve any entity and a restart loses nothing. Every event's window
 is then rebuilt here with numpy, no per-event Python object: the rows of a window are its entity's
 rows with an id at or before the event's, the last `max_events` of them, less the leading ones
-older than `max_age_s` (the newest always kept). A redelivered event gets the window it had (as far
-as the retained history allows).
+older than `max_age_s` (the newest always kept). A redelivered event gets the window it had: trims
+keep every row from `keep_from` (the oldest event still pending) on, and the `max_events` before it.
 """
 
 from __future__ import annotations
@@ -44,7 +44,8 @@ class RedisWindowStore:
         self._sha: str | None = None
 
     async def append(
-        self, pipeline: str, events: Sequence[ParsedEvent], max_events: int, max_age_s: float | None
+        self, pipeline: str, events: Sequence[ParsedEvent], max_events: int, max_age_s: float | None,
+        keep_from: str | None = None,
     ) -> WindowBatch:
         batch = EventBatch.of(events)
         if not len(batch):
@@ -58,7 +59,8 @@ class RedisWindowStore:
         held = self._cache.held(keys)
         args = [records.shape[1] * 8, max_events, -1 if max_age_s is None else max_age_s, self._ttl,
                 _new_epoch(), b"".join(UNKNOWN if h is None else h[0] for h in held),
-                np.bincount(slots[sent], minlength=len(keys)).astype("<i4").tobytes(), records[sent].tobytes()]
+                np.bincount(slots[sent], minlength=len(keys)).astype("<i4").tobytes(), records[sent].tobytes(),
+                *_floor(keep_from)]
         with transient_errors("window append"):
             reply = await self._eval(keys, args)
         epochs, before = _before(reply, held, records.shape[1])
@@ -92,6 +94,14 @@ class RedisWindowStore:
             if keys:
                 await self._redis.delete(*keys)
         self._cache.discard_prefix(self._keys.window_prefix(pipeline))
+
+
+def _floor(keep_from: str | None) -> tuple[int, int]:
+    """The script's ARGV for the oldest pending event: its id's (ms, seq), or (-1, -1)."""
+    if keep_from is None:
+        return -1, -1
+    ms, _, seq = keep_from.partition("-")
+    return int(ms), int(seq or 0)
 
 
 def _new_epoch() -> bytes:

@@ -113,7 +113,8 @@ class InferenceService:
         if len(events):
             served = await self._watcher.current()
             window = self.config.window
-            windows = await self._windows.append(self.config.name, events, window.events, window.seconds)
+            keep_from = await self._source.oldest_pending()  # this batch's, or an older one a dead consumer left
+            windows = await self._windows.append(self.config.name, events, window.events, window.seconds, keep_from)
             matrix = features.compute(windows, self._fields, served.specs)
             predictions = await served.predictor.predict(matrix)
             now = self._clock.now().timestamp()

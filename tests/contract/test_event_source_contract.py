@@ -83,3 +83,18 @@ async def test_backlog_counts_undelivered_and_pending_entries(kit: tuple[Any, An
     await producer.append("s", ["a", "b", "c"])
     await source.read(1, 10)
     assert await source.backlog() == {"lag": 2, "pending": 1}
+
+
+async def test_oldest_pending_is_the_oldest_entry_any_consumer_holds_unacked(kit: tuple[Any, Any]) -> None:
+    producer, make = kit
+    dead, alive = make("dead"), make("alive")
+    await dead.read(10, 0)
+    assert await alive.oldest_pending() is None
+    ids = await producer.append("s", ["a", "b", "c", "d"])
+    await dead.read(2, 10)
+    await alive.read(10, 10)
+    assert await alive.oldest_pending() == ids[0]  # the dead consumer's, not this one's
+    await dead.ack(ids[:1])
+    assert await alive.oldest_pending() == ids[1]
+    await alive.ack(ids[1:])
+    assert await alive.oldest_pending() is None

@@ -48,6 +48,30 @@ async def test_a_redelivered_event_is_not_added_twice_and_sees_the_same_window(s
     assert values(later[0]) == [1.0, 2.0, 3.0, 4.0]
 
 
+@pytest.mark.parametrize("batch", [1, 7])
+async def test_a_pending_event_keeps_its_window_however_far_its_entity_moves_on(store: Any, batch: int) -> None:
+    """Event 3 stays pending (its consumer died) while 40 newer events of its entity are appended:
+    redelivered, it still gets events 1..3; once nothing older is pending, history is cut back."""
+    await store.append("p", [event(1), event(2), event(3)], 3, None, keep_from=event(1).id)
+    for start in range(4, 44, batch):
+        await store.append("p", [event(n) for n in range(start, min(start + batch, 44))], 3, None,
+                           keep_from=event(3).id)
+    [redelivered] = await store.append("p", [event(3)], 3, None, keep_from=event(3).id)
+    assert values(redelivered) == [1.0, 2.0, 3.0]
+    for n in range(44, 60):  # event 3 acked: the oldest pending is now the newest batch's
+        await store.append("p", [event(n)], 3, None, keep_from=event(n).id)
+    [late] = await store.append("p", [event(3)], 3, None, keep_from=event(3).id)
+    assert len(values(late)) < 3  # its history is gone, as the port allows once it is not pending
+
+
+async def test_a_pending_event_keeps_its_time_window_too(store: Any) -> None:
+    await store.append("p", [event(1, ts=0.0), event(2, ts=5.0)], 100, 10.0, keep_from=event(1).id)
+    for n in range(3, 40):
+        await store.append("p", [event(n, ts=5.0 + n * 10)], 100, 10.0, keep_from=event(2).id)
+    [redelivered] = await store.append("p", [event(2, ts=5.0)], 100, 10.0, keep_from=event(2).id)
+    assert values(redelivered) == [1.0, 2.0]
+
+
 async def test_pipelines_do_not_share_windows(store: Any) -> None:
     await store.append("p", [event(1)], 5, None)
     [window] = await store.append("q", [event(2)], 5, None)

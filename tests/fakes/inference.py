@@ -21,17 +21,24 @@ class InMemoryWindowStore:
         self.rows: dict[tuple[str, str], list[tuple[str, float, list[float]]]] = {}
 
     async def append(self, pipeline: str, events: Sequence[ParsedEvent], max_events: int,
-                     max_age_s: float | None) -> list[Window]:
+                     max_age_s: float | None, keep_from: str | None = None) -> list[Window]:
+        """Keeps exactly what the windows need: the last `max_events` rows (less those older than
+        `max_age_s`), and every row from `keep_from` on with the `max_events` before it."""
         out: list[Window] = []
+        floor = _id(keep_from) if keep_from else None
         for e in events:
             rows = self.rows.setdefault((pipeline, e.entity), [])
-            key = tuple(map(int, e.id.split("-")))
-            if not rows or tuple(map(int, rows[-1][0].split("-"))) < key:
+            key = _id(e.id)
+            if not rows or _id(rows[-1][0]) < key:
                 rows.append((e.id, e.ts, list(e.values)))
-                del rows[:-max_events]
-                while max_age_s is not None and len(rows) > 1 and rows[0][1] < e.ts - max_age_s:
-                    rows.pop(0)
-            upto = [r for r in rows if tuple(map(int, r[0].split("-"))) <= key][-max_events:]
+                cut = max(0, len(rows) - max_events)
+                while max_age_s is not None and cut < len(rows) - 1 and rows[cut][1] < e.ts - max_age_s:
+                    cut += 1
+                if floor is not None:
+                    first = next((n for n, r in enumerate(rows) if _id(r[0]) >= floor), len(rows))
+                    cut = min(cut, max(0, first - max_events))
+                del rows[:cut]
+            upto = [r for r in rows if _id(r[0]) <= key][-max_events:]
             if max_age_s is not None:
                 upto = [r for r in upto if r[1] >= e.ts - max_age_s] or upto[-1:]
             out.append([(ts, values) for _, ts, values in upto])
@@ -39,6 +46,10 @@ class InMemoryWindowStore:
 
     async def clear(self, pipeline: str) -> None:
         self.rows = {k: v for k, v in self.rows.items() if k[0] != pipeline}
+
+
+def _id(entry_id: str) -> tuple[int, ...]:
+    return tuple(map(int, entry_id.split("-")))
 
 
 class InMemoryEntityStateStore:

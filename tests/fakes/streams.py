@@ -87,3 +87,6 @@ class InMemoryEventSource:
 
     async def backlog(self) -> dict[str, int]:
         return {"lag": len(self._b.entries.get(self._stream, [])) - self._g.next_index, "pending": len(self._g.pending)}
+
+    async def oldest_pending(self) -> str | None:
+        return min(self._g.pending, key=lambda i: tuple(map(int, i.split("-"))), default=None)
