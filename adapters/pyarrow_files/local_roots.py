@@ -23,13 +23,15 @@ SETTING = "MLPLANE_INGEST_LOCAL_ROOTS"
 
 @dataclass(frozen=True)
 class LocalRoots:
-    allowed: tuple[Path, ...]
+    allowed: tuple[Path, ...]  # each root as configured (made absolute) and with symlinks resolved
     refused: tuple[Path, ...] = ()
 
     @classmethod
     def of(cls, allowed: Iterable[Path], refused: Iterable[Path] = ()) -> LocalRoots:
-        """Roots made absolute and resolved once, when the process starts."""
-        return cls(tuple(Path(p).resolve() for p in allowed), tuple(Path(p).resolve() for p in refused))
+        """Roots made absolute and resolved once, when the process starts. Both spellings are kept:
+        a path written under a root that is a symlink (/data -> /mnt/disk/data) starts with the
+        link, and the files it expands to with the target."""
+        return cls(_spellings(allowed), _spellings(refused))
 
     def check_written(self, path: Path, source: str) -> None:
         """The path as the caller wrote it (a glob pattern included), before anything is read."""
@@ -48,6 +50,10 @@ class LocalRoots:
             roots = ", ".join(str(r) for r in self.allowed)
             raise InvalidSpec(f"source {source!r} ({path}) is outside the directories ingestion may read ({roots}); "
                               f"move the file under one of them, or add its directory to {SETTING}", details)
+
+
+def _spellings(paths: Iterable[Path]) -> tuple[Path, ...]:
+    return tuple(dict.fromkeys(p for path in paths for p in (Path(os.path.abspath(path)), Path(path).resolve())))
 
 
 ANYWHERE = LocalRoots((Path("/"),))  # for tools and tests that build the adapter directly
