@@ -1,3 +1,4 @@
-"""Shared fixtures: Redis discovery (tests/support/redis_fixtures.py) and the Google API emulators."""
+"""Shared fixtures: Redis discovery (tests/support/redis_fixtures.py), the Google API emulators and
+an HTTP client session."""
 
-pytest_plugins = ["tests.support.redis_fixtures", "tests.support.emulator_fixtures"]
+pytest_plugins = ["tests.support.redis_fixtures", "tests.support.emulator_fixtures", "tests.support.http_fixtures"]

@@ -4,7 +4,7 @@ that leaves a root is refused; the answer never says whether a file outside the 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import aiohttp
@@ -36,12 +36,6 @@ def daemon(layout: dict[str, Path]) -> Iterator[DaemonProcess]:
     process.start()
     yield process
     assert process.stop() == 0, process.log_text()[-3000:]
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as client:
-        yield client
 
 
 async def post(session: aiohttp.ClientSession, daemon: DaemonProcess, source: str) -> tuple[int, dict]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import aiohttp
@@ -33,12 +33,6 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FileServer]:
     (folder / "events.csv").write_text("id,key\n" + "".join(f"{i},k{i % 7}\n" for i in range(5000)))
     with FileServer(folder) as server:
         yield server
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as client:
-        yield client
 
 
 async def call(session: aiohttp.ClientSession, method: str, url: str, body: dict | None = None) -> tuple[int, dict]:

@@ -5,10 +5,8 @@ jobs queued at a graceful stop run after the restart."""
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import aiohttp
 import psutil
 import pytest
 
@@ -18,12 +16,6 @@ from tests.support.ws_client import DEMO_SPEC, collect_events, submit
 pytestmark = pytest.mark.integration
 # Deep trees on 300k rows take seconds to fit: long enough to kill the daemon mid-fit.
 SLOW_SPEC = {**DEMO_SPEC, "model_name": "crashy", "hyperparameters": {"max_depth": None}}
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as client:
-        yield client
 
 
 def versions_on_disk(data_dir: Path, model: str) -> list[int]:

@@ -8,7 +8,6 @@ import json
 import os
 import signal
 import uuid
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
@@ -24,12 +23,6 @@ from tests.support.emulator_fixtures import Emulators
 from tests.support.ws_client import DEMO_SPEC, collect_events, submit
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as client:
-        yield client
 
 
 def model_bytes(emulators: Emulators, env_name: str, model: str, version: int) -> dict[str, str]:
