@@ -1,11 +1,13 @@
-"""Pieces of the inference benchmark: models in a registry, a producer process, and the consumer loops
-(the bare transport loop, and InferenceService) run until a given number of signals exist."""
+"""Pieces of the inference benchmark: models in a registry, a producer process, the consumer loops
+(the bare transport loop, and InferenceService) run until a given number of signals exist, and the
+naive and offline model calls the pipeline is compared with."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import multiprocessing
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -25,6 +27,7 @@ from adapters.redis_streams.event_source import RedisEventSource
 from adapters.redis_streams.signals import WRITE_LINES, RedisSignalSink, lines
 from adapters.redis_streams.windows import RedisWindowStore
 from adapters.system.clock import SystemClock
+from benchmarks.models import library_calls
 from domain.services.aliases import AliasService
 from domain.services.inference import InferenceService
 from domain.services.registry import ModelRegistry
@@ -137,3 +140,22 @@ async def run_service(svc: InferenceService, redis: aioredis.Redis, signals: str
 async def latencies(redis: aioredis.Redis, signals: str) -> list[float]:
     rows = await redis.xrange(signals)
     return [json.loads(fields[b"data"])["latency_ms"] / 1000 for _id, fields in rows]
+
+
+def onnx_call(data: bytes) -> Any:
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(data, providers=["CPUExecutionProvider"])
+    name = session.get_inputs()[0].name
+    return lambda x: session.run(None, {name: x.astype(np.float32)})
+
+
+def naive_call(algorithm: str, model: Any, files: dict[str, bytes]) -> Any:
+    if algorithm != "keras_mlp":
+        return library_calls(algorithm, model.inner if hasattr(model, "inner") else model, files)["library"]
+    import keras
+
+    path = Path(tempfile.mkdtemp(prefix="mlplane-bench-"), "model.keras")
+    path.write_bytes(files["model.keras"])
+    loaded = keras.saving.load_model(path, safe_mode=True, compile=False)
+    return lambda x: loaded.predict(x.astype(np.float32), verbose=0)  # the naive call the issue names

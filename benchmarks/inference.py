@@ -29,7 +29,7 @@ from adapters._shared.redis_client import redis_client
 from adapters.embedded_redis import EmbeddedRedisServer
 from benchmarks import _inference_rig as rig
 from benchmarks._report import percentiles, report
-from benchmarks.models import backends, generate, library_calls
+from benchmarks.models import backends, generate
 from domain.types.training import SourceSpec, Task, TrainingSpec
 
 NS = "mlplane:bench:"
@@ -85,25 +85,6 @@ def offline_rate(call: Any, rows: np.ndarray) -> float:
     started = time.perf_counter()
     call(rows)
     return len(rows) / (time.perf_counter() - started)
-
-
-def onnx_call(data: bytes) -> Any:
-    import onnxruntime as ort
-
-    session = ort.InferenceSession(data, providers=["CPUExecutionProvider"])
-    name = session.get_inputs()[0].name
-    return lambda x: session.run(None, {name: x.astype(np.float32)})
-
-
-def naive_call(algorithm: str, model: Any, files: dict[str, bytes]) -> Any:
-    if algorithm != "keras_mlp":
-        return library_calls(algorithm, model.inner if hasattr(model, "inner") else model, files)["library"]
-    import keras
-
-    path = Path(tempfile.mkdtemp(prefix="mlplane-bench-"), "model.keras")
-    path.write_bytes(files["model.keras"])
-    loaded = keras.saving.load_model(path, safe_mode=True, compile=False)
-    return lambda x: loaded.predict(x.astype(np.float32), verbose=0)  # the naive call the issue names
 
 
 async def run(events: int, repeat: int) -> None:
@@ -185,8 +166,8 @@ async def bench_model(redis: aioredis.Redis, registry: rig.Registry, algorithm: 
     rate = await throughput(redis, name, n, await warmed())
     half = await half_load(redis, name, n // 2, rate / 2, warmed)
     features = np.random.default_rng(0).normal(size=(n, len(rig.COLUMNS)))
-    call = naive_call(algorithm, model, files)
-    onnx = onnx_call(files["model.onnx"]) if "model.onnx" in files else call
+    call = rig.naive_call(algorithm, model, files)
+    onnx = rig.onnx_call(files["model.onnx"]) if "model.onnx" in files else call
     return {"events_per_s": rate, "vs_bare": rate / bare, **half, "onnx": "model.onnx" in files,
             "naive_events_per_s": naive_rate(call, features), "offline_rows_per_s": offline_rate(onnx, features)}
 
