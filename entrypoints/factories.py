@@ -3,6 +3,7 @@ chain, how staging processes reach Cloud Storage, and the warehouse whose librar
 
 from __future__ import annotations
 
+import logging
 import os
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
@@ -17,6 +18,8 @@ from adapters.secrets.providers import ChainedSecretProvider, DirectorySecretPro
 from entrypoints.cloud_clients import secret_manager
 from entrypoints.settings import Settings
 from ports.secrets import SecretProvider
+
+log = logging.getLogger(__name__)
 
 
 def fit_pool(processes: int) -> ProcessPoolExecutor | None:
@@ -46,7 +49,12 @@ def secret_providers(settings: Settings) -> ChainedSecretProvider:
 def local_roots(settings: Settings) -> LocalRoots:
     """Where local ingestion sources may be read from; never the daemon's own data or secrets."""
     refused = [settings.data_dir, *([settings.secrets_dir] if settings.secrets_dir else [])]
-    return LocalRoots.of(settings.ingest_local_roots, refused)
+    roots = LocalRoots.of(settings.ingest_local_roots, refused)
+    if Path("/") in roots.allowed:  # e.g. the default root under a service manager that starts us in /
+        log.warning("ingestion may read any local file the daemon's user can: the local roots %s include /; "
+                    "set MLPLANE_INGEST_LOCAL_ROOTS to the directories sources come from",
+                    [str(r) for r in settings.ingest_local_roots])
+    return roots
 
 
 def gcs_files(settings: Settings) -> GcsConfig | None:
