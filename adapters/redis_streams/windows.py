@@ -27,6 +27,7 @@ from adapters.redis_streams.keys import Keys, transient_errors
 from adapters.redis_streams.window_cache import UNKNOWN, Rows, WindowCache
 from adapters.redis_streams.window_script import HEADER_BYTES, WINDOW_BATCH
 from domain.types.event_batch import EventBatch
+from domain.types.events import event_id_key
 from domain.types.streams import ParsedEvent
 from ports.window_store import WindowBatch
 
@@ -98,10 +99,7 @@ class RedisWindowStore:
 
 def _floor(keep_from: str | None) -> tuple[int, int]:
     """The script's ARGV for the oldest pending event: its id's (ms, seq), or (-1, -1)."""
-    if keep_from is None:
-        return -1, -1
-    ms, _, seq = keep_from.partition("-")
-    return int(ms), int(seq or 0)
+    return (-1, -1) if keep_from is None else event_id_key(keep_from)
 
 
 def _new_epoch() -> bytes:

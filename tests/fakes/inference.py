@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from domain.types.errors import NotFound
+from domain.types.events import event_id_key
 from domain.types.models import Manifest
 from domain.types.pipelines import PipelineConfig
 from domain.types.rules import ActionSpec
@@ -25,20 +26,20 @@ class InMemoryWindowStore:
         """Keeps exactly what the windows need: the last `max_events` rows (less those older than
         `max_age_s`), and every row from `keep_from` on with the `max_events` before it."""
         out: list[Window] = []
-        floor = _id(keep_from) if keep_from else None
+        floor = event_id_key(keep_from) if keep_from else None
         for e in events:
             rows = self.rows.setdefault((pipeline, e.entity), [])
-            key = _id(e.id)
-            if not rows or _id(rows[-1][0]) < key:
+            key = event_id_key(e.id)
+            if not rows or event_id_key(rows[-1][0]) < key:
                 rows.append((e.id, e.ts, list(e.values)))
                 cut = max(0, len(rows) - max_events)
                 while max_age_s is not None and cut < len(rows) - 1 and rows[cut][1] < e.ts - max_age_s:
                     cut += 1
                 if floor is not None:
-                    first = next((n for n, r in enumerate(rows) if _id(r[0]) >= floor), len(rows))
+                    first = next((n for n, r in enumerate(rows) if event_id_key(r[0]) >= floor), len(rows))
                     cut = min(cut, max(0, first - max_events))
                 del rows[:cut]
-            upto = [r for r in rows if _id(r[0]) <= key][-max_events:]
+            upto = [r for r in rows if event_id_key(r[0]) <= key][-max_events:]
             if max_age_s is not None:
                 upto = [r for r in upto if r[1] >= e.ts - max_age_s] or upto[-1:]
             out.append([(ts, values) for _, ts, values in upto])
@@ -46,10 +47,6 @@ class InMemoryWindowStore:
 
     async def clear(self, pipeline: str) -> None:
         self.rows = {k: v for k, v in self.rows.items() if k[0] != pipeline}
-
-
-def _id(entry_id: str) -> tuple[int, ...]:
-    return tuple(map(int, entry_id.split("-")))
 
 
 class InMemoryEntityStateStore:

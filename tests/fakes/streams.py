@@ -6,6 +6,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from domain.types.events import event_id_key
 from domain.types.streams import StreamEntry
 
 
@@ -89,4 +90,4 @@ class InMemoryEventSource:
         return {"lag": len(self._b.entries.get(self._stream, [])) - self._g.next_index, "pending": len(self._g.pending)}
 
     async def oldest_pending(self) -> str | None:
-        return min(self._g.pending, key=lambda i: tuple(map(int, i.split("-"))), default=None)
+        return min(self._g.pending, key=event_id_key, default=None)
