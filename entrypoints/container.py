@@ -150,12 +150,13 @@ class Container(containers.DeclarativeContainer):
     bulk_files = providers.Singleton(PyArrowBulkFiles, ingest_pool, providers.Callable(gcs_files, settings),
                                      providers.Callable(local_roots, settings))
     max_auto_partitions = providers.Callable(lambda s: max(2, s.ingestion_processes), settings)
+    shard_rows = providers.Callable(lambda s: s.ingest_shard_rows, settings)
     ingestion = providers.Singleton(
         IngestionService, files=bulk_files, jobs=jobs, events=events, queue=queue, clock=clock, ids=ids,
-        max_auto_partitions=max_auto_partitions)
+        max_auto_partitions=max_auto_partitions, shard_rows=shard_rows)
     ingestion_planner = providers.Singleton(
         IngestionPlanner, files=bulk_files, jobs=jobs, queue=queue, lifecycle=lifecycle,
-        max_auto_partitions=max_auto_partitions)
+        max_auto_partitions=max_auto_partitions, shard_rows=shard_rows)
     partition_stager = providers.Singleton(
         PartitionStager, files=bulk_files, artifacts=artifacts, jobs=jobs, queue=queue, clock=clock,
         lifecycle=lifecycle)

@@ -15,6 +15,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from domain.services.ingestion_shards import DEFAULT_SHARD_ROWS
+
 Profile = Literal["local", "emulated", "gcp"]
 
 
@@ -42,6 +44,9 @@ class Settings(BaseSettings):
     ingest_local_roots: tuple[Path, ...] = Field(default=(Path("."),), min_length=1, description=(
         "directories local ingestion sources must lie under (default: the daemon's working directory); "
         "the data and secrets dirs are refused in any case; [\"/\"]: anywhere"))
+    ingest_shard_rows: int = Field(default=DEFAULT_SHARD_ROWS, ge=0, description=(
+        "rows per de-duplication shard of an ingestion's commit: its hash table holds one shard at a "
+        "time; 0: one shard"))
     ingestion_timeout_s: int = Field(default=3600, ge=10, description="per partition task")
     ingestion_max_tries: int = Field(default=3, ge=1, le=50)
     duckdb_memory_limit: str | None = Field(default=None, pattern=r"^\d+(\.\d+)?\s*[KMGT]i?B$",

@@ -15,14 +15,17 @@ PartitionProgress = Callable[[float, Mapping[str, Any]], Awaitable[None]]
 
 @dataclass(frozen=True)
 class StagingTask:
-    """One partition to turn into a staged Parquet file (and a rejects file when rows are bad)."""
+    """One partition to turn into staged Parquet files, one per dedupe shard (and a rejects file when rows
+    are bad). With more than one shard, each row goes to the file its `shard_column` value hashes to, by
+    the same hash in every process (see domain/services/ingestion_shards.py)."""
 
     partition: Partition
     columns: tuple[str, ...]  # the header every piece must have, in order
     column_types: Mapping[str, str]  # column -> Arrow type alias (CSV parsing, Parquet casts)
     cleaning: Cleaning
-    staged_uri: str  # overwritten on a re-run, so a redone partition replaces itself
+    staged_uris: tuple[str, ...]  # overwritten on a re-run, so a redone partition replaces itself
     rejects_uri: str
+    shard_column: str | None = None
 
 
 class BulkFiles(Protocol):
@@ -48,7 +51,7 @@ class BulkFiles(Protocol):
         ...
 
     async def stage(self, task: StagingTask, progress: PartitionProgress) -> PartitionReport:
-        """Stream the partition's record batches, clean them, write the staged Parquet and rejects.
+        """Stream the partition's record batches, clean them, write the staged Parquet files and rejects.
 
         Rejects (wrong column count, unparseable values) are written with their line numbers to
         `task.rejects_uri`, counted, never silently dropped. Runs in a worker process when the

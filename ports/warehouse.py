@@ -39,12 +39,14 @@ class Warehouse(Protocol):
         ...
 
     async def load_parquet(self, request: LoadRequest) -> int:
-        """Load the staged Parquet files at `request.uris` into `request.table` in ONE statement.
+        """Load the staged Parquet files of `request.shards` into `request.table` in ONE transaction.
 
         Modes: append (create the table if missing), replace (atomic: readers see the old table
         or the new one, never half), upsert (rows whose keys match are replaced). Dedupe `exact`
         or `keys` removes duplicates across all the files (not against rows already in the
-        table, except upsert, which replaces them). At most once per `load_id`: a repeated call
-        loads nothing and returns the row count of the first. Returns the rows written.
+        table, except upsert, which replaces them); rows that are duplicates of each other are
+        always in the same shard, so an adapter may de-duplicate shard by shard. At most once per
+        `load_id`: a repeated call loads nothing and returns the row count of the first. Returns the
+        rows written.
         """
         ...

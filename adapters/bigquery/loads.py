@@ -36,13 +36,21 @@ def load_staged(client: bigquery.Client, dataset: bigquery.DatasetReference, loc
              else bigquery.WriteDisposition.WRITE_TRUNCATE)
     config = bigquery.QueryJobConfig(destination=target, write_disposition=write,
                                      create_disposition=bigquery.CreateDisposition.CREATE_IF_NEEDED)
-    sql = _sql(request, _name(scratch), _name(target), columns)
+    incoming = _incoming(request, _name(scratch))
+    sql = _sql(request, incoming, _name(scratch), _name(target), columns)
     job = _once(client, location, f"mlplane-commit-{tag}", timeout,
                 # A fixed job id cannot be retried under the same id: the 409 path above is the retry.
                 lambda job_id: client.query(sql, job_config=config, job_id=job_id, location=location, job_retry=None))
     rows = int(job.result(timeout=timeout, job_retry=None).total_rows or 0) if isinstance(job, bigquery.QueryJob) else 0
+    if request.mode is WriteMode.UPSERT and columns:  # the rewrite's rows are the whole table: count the new ones
+        rows = _count(client, incoming, location, timeout)
     client.delete_table(scratch, not_found_ok=True)
     return rows
+
+
+def _count(client: bigquery.Client, incoming: str, location: str | None, timeout: float) -> int:
+    result = client.query(f"SELECT COUNT(*) FROM ({incoming})", location=location).result(timeout=timeout)
+    return int(next(iter(result))[0])
 
 
 def _once(client: bigquery.Client, location: str | None, job_id: str, timeout: float,
@@ -65,13 +73,21 @@ def _columns(client: bigquery.Client, table: bigquery.TableReference) -> list[st
         return []
 
 
-def _sql(request: LoadRequest, scratch: str, target: str, existing: list[str]) -> str:
-    keys = [f"`{sql_identifier(k, 'column')}`" for k in request.keys]
+def _keys(request: LoadRequest) -> list[str]:
+    return [f"`{sql_identifier(k, 'column')}`" for k in request.keys]
+
+
+def _incoming(request: LoadRequest, scratch: str) -> str:
+    """The staged rows, de-duplicated: BigQuery does it in one query over every shard's files at once."""
     dedupe = Dedupe.KEYS if request.mode is WriteMode.UPSERT else request.dedupe
     if dedupe is Dedupe.KEYS:
-        incoming = f"SELECT * FROM {scratch} WHERE TRUE QUALIFY ROW_NUMBER() OVER (PARTITION BY {', '.join(keys)}) = 1"
-    else:
-        incoming = f"SELECT {'DISTINCT ' if dedupe is Dedupe.EXACT else ''}* FROM {scratch}"
+        partition = ", ".join(_keys(request))
+        return f"SELECT * FROM {scratch} WHERE TRUE QUALIFY ROW_NUMBER() OVER (PARTITION BY {partition}) = 1"
+    return f"SELECT {'DISTINCT ' if dedupe is Dedupe.EXACT else ''}* FROM {scratch}"
+
+
+def _sql(request: LoadRequest, incoming: str, scratch: str, target: str, existing: list[str]) -> str:
+    keys = _keys(request)
     if request.mode is not WriteMode.UPSERT or not existing:
         return incoming
     # Upsert as one rewrite: the rows whose key is not incoming, then the incoming rows.

@@ -1,4 +1,4 @@
-"""One-statement loads of staged Parquet files into a DuckDB table, at most once per load id.
+"""Loads of staged Parquet files into a DuckDB table, one statement per dedupe shard, at most once per load id.
 
 Everything runs in one transaction together with a row in the `mlplane_meta.loads` ledger: a
 commit that crashes before the ledger row is written rolls back whole, and a repeated commit of
@@ -19,6 +19,7 @@ from domain.types.ingestion import Dedupe, WriteMode
 from domain.types.partitions import LoadRequest
 
 LEDGER = '"mlplane_meta"."loads"'
+_FILES = "read_parquet(?, union_by_name = true)"
 
 
 def load_parquet(cursor: duckdb.DuckDBPyConnection, schema: str, request: LoadRequest) -> int:
@@ -49,14 +50,24 @@ def load_parquet(cursor: duckdb.DuckDBPyConnection, schema: str, request: LoadRe
 
 def _load(cursor: duckdb.DuckDBPyConnection, target: str, exists: bool, request: LoadRequest,
           keys: list[str]) -> int:
-    source, params = _source(request, keys), [[str(_path(u)) for u in request.uris]]
+    """Shard by shard: each statement's hash table holds one shard's rows (see LoadRequest.shards)."""
+    source = _source(request, keys)
+    shards = [[str(_path(u)) for u in shard] for shard in request.shards]
     if request.mode is WriteMode.REPLACE or not exists:
         verb = "CREATE OR REPLACE TABLE" if request.mode is WriteMode.REPLACE else "CREATE TABLE"
-        return _count(cursor.execute(f"{verb} {target} AS {source}", params))
-    if request.mode is WriteMode.APPEND:
-        return _count(cursor.execute(f"INSERT INTO {target} BY NAME {source}", params))
-    # upsert: the incoming rows (one per key) replace every row with the same key
-    cursor.execute(f"CREATE OR REPLACE TEMP TABLE mlplane_upsert AS {source}", params)
+        if len(shards) == 1:
+            return _count(cursor.execute(f"{verb} {target} AS {source}", shards))
+        # The columns and types one statement over every file would make, then the rows shard by shard.
+        everything = [path for shard in shards for path in shard]
+        cursor.execute(f"{verb} {target} AS SELECT * FROM {_FILES} LIMIT 0", [everything])
+    elif request.mode is WriteMode.UPSERT:
+        return sum(_upsert(cursor, target, source, files, keys) for files in shards)
+    return sum(_count(cursor.execute(f"INSERT INTO {target} BY NAME {source}", [files])) for files in shards)
+
+
+def _upsert(cursor: duckdb.DuckDBPyConnection, target: str, source: str, files: list[str], keys: list[str]) -> int:
+    """The incoming rows (one per key) replace every row with the same key."""
+    cursor.execute(f"CREATE OR REPLACE TEMP TABLE mlplane_upsert AS {source}", [files])
     match = " AND ".join(f"{target}.{k} = s.{k}" for k in keys)
     cursor.execute(f"DELETE FROM {target} USING mlplane_upsert s WHERE {match}")
     rows = _count(cursor.execute(f"INSERT INTO {target} BY NAME SELECT * FROM mlplane_upsert"))
@@ -65,7 +76,7 @@ def _load(cursor: duckdb.DuckDBPyConnection, target: str, exists: bool, request:
 
 
 def _source(request: LoadRequest, keys: list[str]) -> str:
-    files = "read_parquet(?, union_by_name = true)"
+    files = _FILES
     dedupe = Dedupe.KEYS if request.mode is WriteMode.UPSERT else request.dedupe
     if dedupe is Dedupe.KEYS:
         return f"SELECT DISTINCT ON ({', '.join(keys)}) * FROM {files}"

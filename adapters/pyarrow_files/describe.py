@@ -45,7 +45,8 @@ def _parquet(uri: str, gcs: GcsConfig | None) -> SourceFile:
         meta = pq.ParquetFile(handle).metadata
     schema = meta.schema.to_arrow_schema()
     groups = tuple(meta.row_group(i).num_rows for i in range(meta.num_row_groups))
-    return SourceFile(uri, SourceFormat.PARQUET, size(uri, gcs), tuple(schema.names), _aliases(schema), groups)
+    return SourceFile(uri, SourceFormat.PARQUET, size(uri, gcs), tuple(schema.names), _aliases(schema), groups,
+                      rows=meta.num_rows)
 
 
 def _csv(uri: str, gcs: GcsConfig | None) -> SourceFile:
@@ -64,7 +65,14 @@ def _csv(uri: str, gcs: GcsConfig | None) -> SourceFile:
     for name in sample.schema.names:  # one bad value in the sample must not make a number column text
         if types.get(name) == "string" and (numeric := _mostly_numeric(sample.column(name))):
             types[name] = numeric
-    return SourceFile(uri, SourceFormat.CSV, size(uri, gcs), tuple(sample.schema.names), types)
+    total = size(uri, gcs)
+    return SourceFile(uri, SourceFormat.CSV, total, tuple(sample.schema.names), types, rows=_rows(head, total))
+
+
+def _rows(head: bytes, total: int) -> int:
+    """Data rows in the whole file at the head's bytes per line: a guess (it only sizes the commit's shards)."""
+    lines = head.count(b"\n")
+    return 0 if lines <= 1 else round((lines - 1) * total / len(head))
 
 
 def _head(handle: IO[bytes]) -> bytes:

@@ -11,6 +11,7 @@ it owns the DuckDB file.
 from __future__ import annotations
 
 from domain.services.ingestion_plan import DEFAULT_MAX_AUTO, check_inputs, split_inputs
+from domain.services.ingestion_shards import DEFAULT_SHARD_ROWS
 from domain.services.job_events import JobEvents
 from domain.types.errors import Conflict, JobNotFound, TransientError
 from domain.types.events import EventType
@@ -53,7 +54,8 @@ async def announce_plan(events: JobEvents, plan: IngestionPlan) -> None:
 
 class IngestionService:
     def __init__(self, *, files: BulkFiles, jobs: JobStore, events: EventLog, queue: TaskQueue, clock: Clock,
-                 ids: IdGenerator, max_auto_partitions: int = DEFAULT_MAX_AUTO) -> None:
+                 ids: IdGenerator, max_auto_partitions: int = DEFAULT_MAX_AUTO,
+                 shard_rows: int = DEFAULT_SHARD_ROWS) -> None:
         self._files = files
         self._jobs = jobs
         self._events = events
@@ -61,6 +63,7 @@ class IngestionService:
         self._clock = clock
         self._ids = ids
         self._max_auto = max_auto_partitions
+        self._shard_rows = shard_rows
 
     async def submit(self, spec: IngestionSpec, ingestion_id: str | None = None) -> JobRecord:
         """Check headers now (bad input is a 4xx, not a failed job), record, announce, enqueue the plan.
@@ -73,7 +76,8 @@ class IngestionService:
         inputs = await check_inputs(self._files, spec)
         # Cloud Run tasks (`mlplane ingest-task`) read the plan from the record as soon as they start, and
         # no queue worker takes part to make it for them: for them the split is made before the 202.
-        plan = await split_inputs(self._files, inputs, self._max_auto) if spec.dispatch is Dispatch.EXTERNAL else None
+        plan = (await split_inputs(self._files, inputs, self._max_auto, self._shard_rows)
+                if spec.dispatch is Dispatch.EXTERNAL else None)
         record = JobRecord(id=ingestion_id or self._ids.new_id("ing"), kind=JOB_KIND, state=JobState.QUEUED,
                            created_at=self._clock.now(), spec={**inputs.to_dict(), **(plan.to_dict() if plan else {})})
         try:

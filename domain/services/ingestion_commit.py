@@ -7,7 +7,7 @@ the warehouse loads at most once per load id, and JobLifecycle ends the job exac
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from domain.services.ingestion_run import discard_staged, staging_key
@@ -52,8 +52,8 @@ class IngestionCommitter:
                 f"changed. See the rejects files: {files}", {"rejects_files": files.split(", ")})
         await events.progress("commit", 0.0, {"rows_staged": sum(p.rows_written for p in report.partitions)})
         rows = await self._warehouse.load_parquet(LoadRequest(
-            plan.spec.table, tuple(p.staged_uri for p in report.partitions), plan.spec.mode,
-            plan.spec.cleaning.dedupe, plan.spec.keys, load_id=record.id))
+            plan.spec.table, _shards(report.partitions), plan.spec.mode, plan.spec.cleaning.dedupe, plan.spec.keys,
+            load_id=record.id))
         await discard_staged(self._artifacts, record.id)  # loaded: the staged copies are no longer needed
         return IngestionReport(report.table, report.mode, report.partitions, rows).to_dict()
 
@@ -66,3 +66,8 @@ class IngestionCommitter:
                 raise PermanentError(f"partition {partition.index} has no staging report") from exc
             reports.append(PartitionReport.from_dict(json.loads(raw)))
         return reports
+
+
+def _shards(partitions: Sequence[PartitionReport]) -> tuple[tuple[str, ...], ...]:
+    """Shard k's files: the k-th staged file of every partition (all partitions have the plan's shard count)."""
+    return tuple(zip(*(p.staged_uris for p in partitions), strict=True))

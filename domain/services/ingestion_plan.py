@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+from domain.services.ingestion_shards import DEFAULT_SHARD_ROWS, plan_sharding
 from domain.types.errors import InvalidSpec, SourceChanged
 from domain.types.ingestion import ARROW_ALIASES, IngestionSpec, SourceFormat
 from domain.types.partitions import IngestionInputs, IngestionPlan, Partition, Piece, SourceFile
@@ -21,9 +22,10 @@ TARGET_PARTITION_BYTES = 64 << 20  # 'auto' makes partitions of about this size.
 DEFAULT_MAX_AUTO = 8  # ...but no more of them than this (the workers that can run at once)
 
 
-async def plan_ingestion(files: BulkFiles, spec: IngestionSpec, max_auto: int = DEFAULT_MAX_AUTO) -> IngestionPlan:
+async def plan_ingestion(files: BulkFiles, spec: IngestionSpec, max_auto: int = DEFAULT_MAX_AUTO,
+                         shard_rows: int = DEFAULT_SHARD_ROWS) -> IngestionPlan:
     """Check, then split, in one go; raises InvalidSpec naming what to fix."""
-    return await split_inputs(files, await check_inputs(files, spec), max_auto)
+    return await split_inputs(files, await check_inputs(files, spec), max_auto, shard_rows)
 
 
 async def check_inputs(files: BulkFiles, spec: IngestionSpec) -> IngestionInputs:
@@ -35,10 +37,14 @@ async def check_inputs(files: BulkFiles, spec: IngestionSpec) -> IngestionInputs
     return IngestionInputs(spec, columns, types, tuple(sources))
 
 
-async def split_inputs(files: BulkFiles, inputs: IngestionInputs, max_auto: int = DEFAULT_MAX_AUTO) -> IngestionPlan:
-    """The partitions of the checked files; SourceChanged when a CSV to cut vanished or changed size since."""
+async def split_inputs(files: BulkFiles, inputs: IngestionInputs, max_auto: int = DEFAULT_MAX_AUTO,
+                       shard_rows: int = DEFAULT_SHARD_ROWS) -> IngestionPlan:
+    """The partitions of the checked files and the commit's shards; SourceChanged when a CSV to cut vanished
+    or changed size since."""
     partitions = await _partitions(files, inputs.spec, list(inputs.files), max_auto)
-    return IngestionPlan(inputs.spec, inputs.columns, inputs.column_types, tuple(partitions))
+    rows = sum(f.rows for f in inputs.files)
+    sharding = plan_sharding(inputs.spec, inputs.columns, inputs.column_types, rows, shard_rows)
+    return IngestionPlan(inputs.spec, inputs.columns, inputs.column_types, tuple(partitions), sharding)
 
 
 async def _partitions(files: BulkFiles, spec: IngestionSpec, sources: list[SourceFile], max_auto: int,

@@ -17,6 +17,7 @@ from typing import Any
 
 from domain.services.ingestion import INGESTION_QUEUE, STAGE_TASK, announce_plan, partition_task_id
 from domain.services.ingestion_plan import DEFAULT_MAX_AUTO, split_inputs
+from domain.services.ingestion_shards import DEFAULT_SHARD_ROWS
 from domain.services.job_events import JobEvents
 from domain.services.job_lifecycle import JobLifecycle
 from domain.types.errors import (
@@ -42,12 +43,13 @@ async def _cancelled(record: JobRecord, events: JobEvents) -> Mapping[str, Any]:
 
 class IngestionPlanner:
     def __init__(self, *, files: BulkFiles, jobs: JobStore, queue: TaskQueue, lifecycle: JobLifecycle,
-                 max_auto_partitions: int = DEFAULT_MAX_AUTO) -> None:
+                 max_auto_partitions: int = DEFAULT_MAX_AUTO, shard_rows: int = DEFAULT_SHARD_ROWS) -> None:
         self._files = files
         self._jobs = jobs
         self._queue = queue
         self._lifecycle = lifecycle
         self._max_auto = max_auto_partitions
+        self._shard_rows = shard_rows
 
     async def run(self, ingestion_id: str) -> None:
         """Plan (or reuse the stored plan) and enqueue every partition; anything but TransientError ends the job."""
@@ -78,7 +80,8 @@ class IngestionPlanner:
             return None
         if "plan" in record.spec:  # a redelivery: the stored plan stands, whatever the files say now
             return IngestionPlan.from_dict(record.spec)
-        plan = await split_inputs(self._files, IngestionInputs.from_dict(record.spec), self._max_auto)
+        plan = await split_inputs(self._files, IngestionInputs.from_dict(record.spec), self._max_auto,
+                                  self._shard_rows)
         try:  # stored only while still queued, so a cancel that ended the job meanwhile wins
             await self._jobs.transition(record.id, JobState.QUEUED, frozenset({JobState.QUEUED}),
                                         {"spec": {**record.spec, **plan.to_dict()}})

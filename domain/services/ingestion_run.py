@@ -41,6 +41,13 @@ def staging_key(ingestion_id: str, name: str) -> str:
     return staging_prefix(ingestion_id) + name
 
 
+def staged_keys(ingestion_id: str, index: int, shards: int) -> list[str]:
+    """A partition's staged files, one per shard (`discard_staged` finds them by their `part-` prefix)."""
+    if shards == 1:
+        return [staging_key(ingestion_id, f"part-{index}.parquet")]
+    return [staging_key(ingestion_id, f"part-{index}-shard-{shard}.parquet") for shard in range(shards)]
+
+
 async def discard_staged(artifacts: ArtifactStore, ingestion_id: str) -> None:
     """Delete an ingestion's staged partitions once it is loaded, failed or cancelled: nothing will read
     them again (they can be GBs). Reports and rejects files stay: they say what happened."""
@@ -82,7 +89,8 @@ class PartitionStager:
             await self.fail(ingestion_id, f"partition {index}: {exc.message}")
             return
         if (await self._jobs.get(ingestion_id)).is_terminal:  # a late redelivery: the commit is done already
-            await self._artifacts.delete(staging_key(ingestion_id, f"part-{index}.parquet"))
+            for key in staged_keys(ingestion_id, index, plan.sharding.count):
+                await self._artifacts.delete(key)
             return
         report_json = json.dumps(report.to_dict()).encode()
         await self._artifacts.put(staging_key(ingestion_id, f"part-{index}.json"), report_json)
@@ -100,9 +108,10 @@ class PartitionStager:
 
     async def _stage(self, ingestion_id: str, plan: IngestionPlan, index: int, events: JobEvents) -> PartitionReport:
         partition = plan.partitions[index]
-        task = StagingTask(partition, plan.columns, plan.column_types, plan.spec.cleaning,
-                           self._artifacts.uri(staging_key(ingestion_id, f"part-{index}.parquet")),
-                           self._artifacts.uri(staging_key(ingestion_id, f"rejects-{index}.csv")))
+        staged = tuple(self._artifacts.uri(k) for k in staged_keys(ingestion_id, index, plan.sharding.count))
+        task = StagingTask(partition, plan.columns, plan.column_types, plan.spec.cleaning, staged,
+                           self._artifacts.uri(staging_key(ingestion_id, f"rejects-{index}.csv")),
+                           plan.sharding.column)
         started = self._clock.now()
 
         async def progress(fraction: float, counters: Mapping[str, Any]) -> None:

@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from domain.types.ingestion import Dedupe, IngestionSpec, SourceFormat, WriteMode, plain
+from domain.types.sharding import Sharding
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,7 @@ class SourceFile:
     columns: tuple[str, ...]
     types: Mapping[str, str] = field(default_factory=dict)  # column -> Arrow type alias, where known
     row_groups: tuple[int, ...] = ()  # Parquet: rows per row group
+    rows: int = 0  # how many data rows: exact for Parquet, estimated from the sampled head for CSV; 0 = unknown
 
 
 @dataclass(frozen=True)
@@ -72,15 +74,18 @@ class PartitionReport:
     null_rows_dropped: int
     rows_written: int
     bytes_read: int
-    staged_uri: str
+    staged_uris: tuple[str, ...]  # one per shard
     rejects_uri: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {**asdict(self), "staged_uris": list(self.staged_uris)}
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any]) -> PartitionReport:
-        return cls(**raw)
+        fields = dict(raw)
+        if "staged_uri" in fields:  # a report staged before shards existed, read by a newer commit
+            fields["staged_uris"] = [fields.pop("staged_uri")]
+        return cls(**{**fields, "staged_uris": tuple(fields["staged_uris"])})
 
 
 @dataclass(frozen=True)
@@ -118,11 +123,15 @@ class LoadRequest:
     """Staged Parquet files to load into `table` in one statement, at most once per `load_id`."""
 
     table: str
-    uris: tuple[str, ...]
+    shards: tuple[tuple[str, ...], ...]  # files per shard: each shard is de-duplicated on its own
     mode: WriteMode
     dedupe: Dedupe
     keys: tuple[str, ...]
     load_id: str
+
+    @property
+    def uris(self) -> tuple[str, ...]:
+        return tuple(uri for shard in self.shards for uri in shard)
 
 
 @dataclass(frozen=True)
@@ -141,8 +150,8 @@ class IngestionInputs:
 
     def to_dict(self) -> dict[str, Any]:
         # Per file only what the split needs: the columns and types every file shares are stored once.
-        files = [{"uri": f.uri, "format": f.format.value, "size": f.size, "row_groups": list(f.row_groups)}
-                 for f in self.files]
+        files = [{"uri": f.uri, "format": f.format.value, "size": f.size, "row_groups": list(f.row_groups),
+                  "rows": f.rows} for f in self.files]
         return {**self.spec.to_dict(), "inputs": {"columns": list(self.columns),
                                                   "column_types": dict(self.column_types), "files": files}}
 
@@ -151,7 +160,7 @@ class IngestionInputs:
         inputs = raw["inputs"]
         columns, types = tuple(inputs["columns"]), dict(inputs["column_types"])
         files = tuple(SourceFile(f["uri"], SourceFormat(f["format"]), int(f["size"]), columns, types,
-                                 tuple(f["row_groups"])) for f in inputs["files"])
+                                 tuple(f["row_groups"]), int(f.get("rows", 0))) for f in inputs["files"])
         return cls(IngestionSpec.from_dict(raw), columns, types, files)
 
 
@@ -163,16 +172,18 @@ class IngestionPlan:
     columns: tuple[str, ...]
     column_types: Mapping[str, str]  # column -> Arrow type alias
     partitions: tuple[Partition, ...]
+    sharding: Sharding = field(default_factory=Sharding)
 
     def to_dict(self) -> dict[str, Any]:
         return {**self.spec.to_dict(), "plan": {"columns": list(self.columns), "column_types": dict(self.column_types),
-                                                "partitions": [p.to_dict() for p in self.partitions]}}
+                                                "partitions": [p.to_dict() for p in self.partitions],
+                                                "sharding": self.sharding.to_dict()}}
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any]) -> IngestionPlan:
         plan = raw["plan"]
         return cls(IngestionSpec.from_dict(raw), tuple(plan["columns"]), dict(plan["column_types"]),
-                   tuple(Partition.from_dict(p) for p in plan["partitions"]))
+                   tuple(Partition.from_dict(p) for p in plan["partitions"]), Sharding.from_dict(plan.get("sharding")))
 
 
 def planned_partitions(record_spec: Mapping[str, Any]) -> int | None:

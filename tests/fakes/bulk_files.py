@@ -71,11 +71,13 @@ class InMemoryBulkFiles:
         rows = pa.concat_tables(batches).combine_chunks()
         await progress(0.5, {"rows_read": rows.num_rows})
         kept, dropped = drop_null_rows(rows.to_batches()[0] if rows.num_rows else rows, task.cleaning.drop_nulls)
-        self.staged[task.staged_uri] = pa.table(kept) if isinstance(kept, pa.RecordBatch) else kept
+        table = pa.table(kept) if isinstance(kept, pa.RecordBatch) else kept
+        for shard, uri in enumerate(task.staged_uris):  # every row in the first shard: duplicates still meet
+            self.staged[uri] = table if shard == 0 else table.slice(0, 0)
         await progress(1.0, {"rows_read": rows.num_rows})
         bad = self.rejected_per_partition
         return PartitionReport(task.partition.index, rows.num_rows + bad, bad, dropped, kept.num_rows,
-                               task.partition.bytes, task.staged_uri, task.rejects_uri if bad else None)
+                               task.partition.bytes, task.staged_uris, task.rejects_uri if bad else None)
 
     def _rows(self, uri: str, start: int, end: int, groups: Sequence[int], columns: Sequence[str]) -> pa.Table:
         if uri in self.parquet:
