@@ -63,8 +63,8 @@ from entrypoints.cloud_clients import (
 from entrypoints.factories import (
     duckdb_warehouse,
     fit_pool,
-    gcs_files,
     local_roots,
+    remote_files,
     secret_providers,
     staging_pool,
 )
@@ -147,7 +147,7 @@ class Container(containers.DeclarativeContainer):
     # Ingestion: partitions are staged in their own pool (they never open the warehouse); the
     # committer alone needs the warehouse, so a worker that only stages never opens DuckDB.
     ingest_pool = providers.Singleton(staging_pool, providers.Callable(lambda s: s.ingestion_processes, settings))
-    bulk_files = providers.Singleton(PyArrowBulkFiles, ingest_pool, providers.Callable(gcs_files, settings),
+    bulk_files = providers.Singleton(PyArrowBulkFiles, ingest_pool, providers.Callable(remote_files, settings),
                                      providers.Callable(local_roots, settings))
     max_auto_partitions = providers.Callable(lambda s: max(2, s.ingestion_processes), settings)
     shard_rows = providers.Callable(lambda s: s.ingest_shard_rows, settings)

@@ -1,5 +1,6 @@
 """Factories the container calls that are more than a constructor: process pools, the secret
-chain, how staging processes reach Cloud Storage, and the warehouse whose library loads lazily."""
+chain, how staging processes reach Cloud Storage and http(s) hosts, and the warehouse whose library
+loads lazily."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from typing import Any
 from adapters._shared.parent_watch import exit_with
 from adapters.pyarrow_files.allocator import prefer_returning_allocator
 from adapters.pyarrow_files.local_roots import LocalRoots
-from adapters.pyarrow_files.locations import GcsConfig
+from adapters.pyarrow_files.locations import RemoteConfig
+from adapters.pyarrow_files.url_guard import HostPolicy
 from adapters.secrets.providers import ChainedSecretProvider, DirectorySecretProvider, EnvSecretProvider
 from entrypoints.cloud_clients import secret_manager
 from entrypoints.settings import Settings
@@ -57,12 +59,14 @@ def local_roots(settings: Settings) -> LocalRoots:
     return roots
 
 
-def gcs_files(settings: Settings) -> GcsConfig | None:
-    """How staging processes reach gs:// sources and the staged objects (none in 'local')."""
+def remote_files(settings: Settings) -> RemoteConfig:
+    """How planning and staging processes reach gs:// sources and the staged objects (no Cloud Storage
+    in 'local'), and which hosts http(s) sources may be fetched from."""
+    hosts = HostPolicy(private_hosts=settings.ingest_http_private_hosts)
     if settings.profile == "local":
-        return None
+        return RemoteConfig(hosts=hosts)
     endpoint = settings.gcs_emulator_url if settings.profile == "emulated" else None
-    return GcsConfig(settings.gcp_project, endpoint)
+    return RemoteConfig(settings.gcp_project, endpoint, hosts)
 
 
 def duckdb_warehouse(path: Path, memory_limit: str | None = None) -> Any:

@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     ingest_local_roots: tuple[Path, ...] = Field(default=(Path("."),), min_length=1, description=(
         "directories local ingestion sources must lie under (default: the daemon's working directory); "
         "the data and secrets dirs are refused in any case; [\"/\"]: anywhere"))
+    ingest_http_private_hosts: bool = Field(default=False, description=(
+        "let http(s) ingestion sources (and their redirects) reach loopback, private and other non-public "
+        "addresses: the daemon's own ports and its network; link-local (cloud metadata) stays refused"))
     ingest_shard_rows: int = Field(default=DEFAULT_SHARD_ROWS, ge=0, description=(
         "rows per de-duplication shard of an ingestion's commit: its hash table holds one shard at a "
         "time; 0: one shard"))

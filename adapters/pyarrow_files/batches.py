@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from adapters.pyarrow_files.locations import GcsConfig, is_remote, local_path, open_binary, size
+from adapters.pyarrow_files.locations import RemoteConfig, is_remote, local_path, open_binary, size
 from adapters.pyarrow_files.rejects import RejectsFile
 from domain.types.ingestion import SourceFormat
 from domain.types.partitions import Piece
@@ -28,7 +28,7 @@ PARQUET_BATCH_ROWS = 32_768  # half a staged row group: two decoded batches at m
 
 
 def piece_batches(piece: Piece, columns: Sequence[str], types: Mapping[str, pa.DataType], rejects: RejectsFile,
-                  strict: bool, gcs: GcsConfig | None) -> Iterator[tuple[pa.RecordBatch, float]]:
+                  strict: bool, gcs: RemoteConfig | None) -> Iterator[tuple[pa.RecordBatch, float]]:
     """(batch, fraction of the piece consumed so far) pairs."""
     if piece.format is SourceFormat.PARQUET and is_remote(piece.uri):
         with open_binary(piece.uri, gcs) as handle:
@@ -40,7 +40,7 @@ def piece_batches(piece: Piece, columns: Sequence[str], types: Mapping[str, pa.D
 
 
 @contextlib.contextmanager
-def _byte_range(uri: str, start: int, end: int, gcs: GcsConfig | None) -> Iterator[tuple[pa.NativeFile, int]]:
+def _byte_range(uri: str, start: int, end: int, gcs: RemoteConfig | None) -> Iterator[tuple[pa.NativeFile, int]]:
     """A stream of bytes [start, end) of the file and its length; native (no GIL) for local files."""
     length = (end if end >= 0 else size(uri, gcs)) - start
     if is_remote(uri):
@@ -69,7 +69,7 @@ class _Limited(io.RawIOBase):
 
 
 def _csv(piece: Piece, columns: Sequence[str], types: Mapping[str, pa.DataType], rejects: RejectsFile,
-         strict: bool, gcs: GcsConfig | None) -> Iterator[tuple[pa.RecordBatch, float]]:
+         strict: bool, gcs: RemoteConfig | None) -> Iterator[tuple[pa.RecordBatch, float]]:
     skip = 1 if piece.start == 0 else 0  # a range from 0 still holds the header line
     base = 0 if piece.start == 0 else piece.first_line - 1  # file line = base + line in the stream
     skipped: list[int] = []

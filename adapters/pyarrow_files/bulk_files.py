@@ -16,7 +16,7 @@ import anyio
 
 from adapters._shared.process_jobs import ProcessJobs
 from adapters.pyarrow_files.local_roots import ANYWHERE, LocalRoots
-from adapters.pyarrow_files.locations import GcsConfig, expand
+from adapters.pyarrow_files.locations import RemoteConfig, expand
 from domain.types.errors import InvalidSpec, PermanentError, SourceChanged, TransientError
 from domain.types.ingestion import SourceFormat
 from domain.types.partitions import CsvLayout, PartitionReport, SourceFile
@@ -24,9 +24,9 @@ from ports.bulk_files import PartitionProgress, StagingTask
 
 
 class PyArrowBulkFiles:
-    def __init__(self, pool: Executor | None, gcs: GcsConfig | None = None, roots: LocalRoots = ANYWHERE) -> None:
+    def __init__(self, pool: Executor | None, gcs: RemoteConfig | None = None, roots: LocalRoots = ANYWHERE) -> None:
         self._jobs = ProcessJobs(pool)
-        self._gcs = gcs  # None: local files only (the 'local' profile)
+        self._gcs = gcs  # Cloud Storage (none in 'local') and the http(s) hosts sources may use
         self._roots = roots  # which local files sources may name
 
     async def expand(self, sources: Sequence[str], format: SourceFormat) -> list[SourceFile]:
@@ -83,10 +83,10 @@ class _GoogleErrors:
     other: tuple[type[Exception], ...] = ()
 
 
-def _google_errors(gcs: GcsConfig | None) -> _GoogleErrors:
+def _google_errors(gcs: RemoteConfig | None) -> _GoogleErrors:
     """The Cloud Storage client's errors, when gs:// sources are configured: only then can they occur,
     and only then are the Google modules loaded (~22 MiB a process without them does not pay)."""
-    if gcs is None:
+    if gcs is None or gcs.project is None:
         return _GoogleErrors()
     from google.api_core import exceptions as gexc
 

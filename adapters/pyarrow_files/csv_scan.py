@@ -15,7 +15,7 @@ from typing import IO
 
 import numpy as np
 
-from adapters.pyarrow_files.locations import GcsConfig, open_binary, size
+from adapters.pyarrow_files.locations import RemoteConfig, open_binary, size
 from domain.types.partitions import CsvLayout
 
 CHUNK = 8 << 20
@@ -23,7 +23,7 @@ PROBE = 64 << 10  # bytes read at a time while looking for the end of a line
 _QUOTE, _NEWLINE = 34, 10
 
 
-def csv_layout(uri: str, targets: Sequence[int], gcs: GcsConfig | None) -> CsvLayout:
+def csv_layout(uri: str, targets: Sequence[int], gcs: RemoteConfig | None) -> CsvLayout:
     total = size(uri, gcs)
     with open_binary(uri, gcs) as handle:
         header_end = _line_start_at(handle, 1)

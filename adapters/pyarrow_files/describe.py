@@ -10,7 +10,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from adapters.pyarrow_files.locations import GcsConfig, open_binary, size
+from adapters.pyarrow_files.locations import RemoteConfig, open_binary, size
 from domain.types.errors import InvalidSpec
 from domain.types.ingestion import SourceFormat
 from domain.types.partitions import SourceFile
@@ -21,7 +21,7 @@ _FLOAT = r"^\s*[-+]?(\d+\.?\d*([eE][-+]?\d+)?|\.\d+([eE][-+]?\d+)?|nan|NaN|inf|I
 _PARQUET_MAGIC = b"PAR1"
 
 
-def describe(uri: str, wanted: SourceFormat, gcs: GcsConfig | None) -> SourceFile:
+def describe(uri: str, wanted: SourceFormat, gcs: RemoteConfig | None) -> SourceFile:
     try:
         fmt = wanted if wanted is not SourceFormat.AUTO else detect_format(uri, gcs)
         return _parquet(uri, gcs) if fmt is SourceFormat.PARQUET else _csv(uri, gcs)
@@ -30,7 +30,7 @@ def describe(uri: str, wanted: SourceFormat, gcs: GcsConfig | None) -> SourceFil
                                                                               "source": uri}) from exc
 
 
-def detect_format(uri: str, gcs: GcsConfig | None) -> SourceFormat:
+def detect_format(uri: str, gcs: RemoteConfig | None) -> SourceFormat:
     name = uri.lower()
     if name.endswith((".parquet", ".pq")):
         return SourceFormat.PARQUET
@@ -40,7 +40,7 @@ def detect_format(uri: str, gcs: GcsConfig | None) -> SourceFormat:
         return SourceFormat.PARQUET if handle.read(4) == _PARQUET_MAGIC else SourceFormat.CSV
 
 
-def _parquet(uri: str, gcs: GcsConfig | None) -> SourceFile:
+def _parquet(uri: str, gcs: RemoteConfig | None) -> SourceFile:
     with open_binary(uri, gcs) as handle:
         meta = pq.ParquetFile(handle).metadata
     schema = meta.schema.to_arrow_schema()
@@ -49,7 +49,7 @@ def _parquet(uri: str, gcs: GcsConfig | None) -> SourceFile:
                       rows=meta.num_rows)
 
 
-def _csv(uri: str, gcs: GcsConfig | None) -> SourceFile:
+def _csv(uri: str, gcs: RemoteConfig | None) -> SourceFile:
     with open_binary(uri, gcs) as handle:
         head = _head(handle)
     options = pacsv.ReadOptions(block_size=max(SNIFF_BYTES, len(head)), use_threads=False)

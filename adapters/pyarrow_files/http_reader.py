@@ -15,24 +15,26 @@ import os
 from typing import IO
 
 from adapters.pyarrow_files.http_source import READ_ERRORS, Remote, get, probe, range_start, read_error
+from adapters.pyarrow_files.url_guard import HostPolicy
 from domain.types.errors import TransientError
 
 READ_CHUNK = 8 << 20  # each ranged GET asks for about this much: few requests, bounded overfetch
 SKIP_CHUNK = 1 << 20
 
 
-def open_url(url: str) -> IO[bytes]:
-    """A buffered, seekable reader (the caller closes it); raises as `read_error` says."""
+def open_url(url: str, hosts: HostPolicy) -> IO[bytes]:
+    """A buffered, seekable reader (the caller closes it); raises as `read_error` says. Every request
+    it makes is checked against `hosts` (url_guard.py)."""
     try:
-        remote = probe(url)
+        remote = probe(url, hosts)
     except READ_ERRORS as exc:
         raise read_error(url, exc) from exc
-    return io.BufferedReader(HttpRangeReader(url, remote), buffer_size=READ_CHUNK)
+    return io.BufferedReader(HttpRangeReader(url, remote, hosts), buffer_size=READ_CHUNK)
 
 
 class HttpRangeReader(io.RawIOBase):
-    def __init__(self, url: str, remote: Remote) -> None:
-        self._url, self._size, self._ranges = url, remote.size, remote.ranges
+    def __init__(self, url: str, remote: Remote, hosts: HostPolicy) -> None:
+        self._url, self._size, self._ranges, self._hosts = url, remote.size, remote.ranges, hosts
         self._pos = 0
         self._response: http.client.HTTPResponse | None = None
         self._at = 0  # offset of the open response's next byte
@@ -77,7 +79,7 @@ class HttpRangeReader(io.RawIOBase):
         if self._ranges:
             self._drop()
             end = min(self._size, self._pos + max(want, READ_CHUNK))
-            response = get(self._url, self._pos, end - 1)
+            response = get(self._url, self._hosts, self._pos, end - 1)
             if range_start(response) == self._pos:
                 self._response, self._at, self._end = response, self._pos, end
                 return response
@@ -85,7 +87,7 @@ class HttpRangeReader(io.RawIOBase):
             self._response, self._at, self._end = response, 0, self._size
         elif self._response is None or self._at > self._pos:
             self._drop()
-            self._response, self._at, self._end = get(self._url), 0, self._size
+            self._response, self._at, self._end = get(self._url, self._hosts), 0, self._size
         while self._at < self._pos:  # no ranges: read forward to the position, keeping nothing
             skipped = len(self._response.read(min(SKIP_CHUNK, self._pos - self._at)))
             if skipped == 0:

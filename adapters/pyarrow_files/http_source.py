@@ -20,7 +20,7 @@ import urllib.request
 from dataclasses import dataclass
 from urllib.error import HTTPError, URLError
 
-from adapters.pyarrow_files.url_guard import check_url, opener
+from adapters.pyarrow_files.url_guard import HostPolicy, opener, url_host
 from domain.types.errors import InvalidSpec, PermanentError, TransientError
 
 PROBE_TIMEOUT_S = 15.0  # submit time: a caller is waiting for the 202
@@ -44,15 +44,17 @@ class Remote:
     ranges: bool
 
 
-def get(url: str, start: int | None = None, end: int | None = None,
+def get(url: str, hosts: HostPolicy, start: int | None = None, end: int | None = None,
         timeout: float = READ_TIMEOUT_S) -> http.client.HTTPResponse:
-    """A GET of bytes [start, end] (both inclusive; no Range header when start is None). Link-local
-    hosts are refused, at the first hop and at every redirect (url_guard.py)."""
+    """A GET of bytes [start, end] (both inclusive; no Range header when start is None). Hosts the
+    policy refuses are refused at the first hop and at every redirect, and each connection goes to the
+    address that was checked (url_guard.py)."""
     headers = {"User-Agent": "mlplane", "Accept-Encoding": "identity"}
     if start is not None:
         headers["Range"] = f"bytes={start}-{'' if end is None else end}"
-    check_url(url)
-    response: http.client.HTTPResponse = opener.open(urllib.request.Request(url, headers=headers), timeout=timeout)
+    url_host(url)  # a malformed URL is the caller's to fix, before urllib raises a bare ValueError
+    request = urllib.request.Request(url, headers=headers)
+    response: http.client.HTTPResponse = opener(hosts).open(request, timeout=timeout)
     return response
 
 
@@ -62,10 +64,10 @@ def range_start(response: http.client.HTTPResponse) -> int | None:
     return int(match.group(1)) if match and match.group(1) else None
 
 
-def probe(url: str, timeout: float = READ_TIMEOUT_S) -> Remote:
+def probe(url: str, hosts: HostPolicy, timeout: float = READ_TIMEOUT_S) -> Remote:
     """Size and range support from a one-byte ranged GET (HEAD is refused by some signed URLs)."""
     try:
-        with get(url, 0, 0, timeout) as response:
+        with get(url, hosts, 0, 0, timeout) as response:
             total = _total(response.headers.get("Content-Range", ""))
             if response.status == 206 and total is not None:
                 return Remote(total, True)

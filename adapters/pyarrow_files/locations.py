@@ -2,7 +2,8 @@
 http(s):// sources (read-only, over ranged GETs: see http_reader.py).
 
 Synchronous on purpose: these run in worker threads and in pool processes. A GCS client is
-built once per process from a picklable GcsConfig, so a pool process can open objects itself.
+built once per process from a picklable RemoteConfig, so a pool process can open objects itself; it
+also carries which hosts http(s) sources may use (the parameters carrying it are still named `gcs`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from urllib.parse import unquote, urlparse
 from adapters.pyarrow_files.http_reader import open_url
 from adapters.pyarrow_files.http_source import PROBE_TIMEOUT_S, READ_ERRORS, is_http, probe, read_error, submit_error
 from adapters.pyarrow_files.local_roots import ANYWHERE, LocalRoots
+from adapters.pyarrow_files.url_guard import PUBLIC_ONLY, HostPolicy
 from domain.types.errors import InvalidSpec
 
 if TYPE_CHECKING:
@@ -32,13 +34,20 @@ READ_CHUNK = 8 << 20  # GCS reads are ranged requests of this size
 
 
 @dataclass(frozen=True)
-class GcsConfig:
-    project: str
+class RemoteConfig:
+    """How a process reaches remote files: Cloud Storage (where configured) and the http(s) hosts it
+    may fetch from. Every reader of files takes one, so both travel to pool processes together."""
+    project: str | None = None  # None: no Cloud Storage here (the 'local' profile)
     endpoint: str | None = None  # an emulator (anonymous); None: Google with Application Default Credentials
+    hosts: HostPolicy = PUBLIC_ONLY  # which hosts http(s) sources may be fetched from (url_guard.py)
+
+
+def hosts_of(config: RemoteConfig | None) -> HostPolicy:
+    return config.hosts if config is not None else PUBLIC_ONLY  # fail closed
 
 
 @functools.cache
-def _client(config: GcsConfig) -> storage.Client:
+def _client(config: RemoteConfig) -> storage.Client:
     # Imported here: a staging process that reads local files never pays for the Google client.
     from google.api_core.client_options import ClientOptions
     from google.auth.credentials import AnonymousCredentials
@@ -72,17 +81,17 @@ def is_remote(uri: str) -> bool:
     return uri.startswith("gs://") or is_http(uri)
 
 
-def _gcs(config: GcsConfig | None, uri: str) -> storage.Client:
-    if config is None:
+def _gcs(config: RemoteConfig | None, uri: str) -> storage.Client:
+    if config is None or config.project is None:
         raise InvalidSpec(f"{uri}: gs:// sources need the 'emulated' or 'gcp' profile", {"field": "sources"})
     return _client(config)
 
 
-def expand(source: str, gcs: GcsConfig | None, roots: LocalRoots = ANYWHERE) -> list[str]:
+def expand(source: str, gcs: RemoteConfig | None, roots: LocalRoots = ANYWHERE) -> list[str]:
     """Files one source names: a file, a glob, or a directory (its files, not recursive); a URL names itself.
     Local files must lie under `roots` (local_roots.py)."""
     if is_http(source):
-        _check_url(source)
+        _check_url(source, hosts_of(gcs))
         return [source]
     found = _expand_gs(source, gcs) if source.startswith("gs://") else [str(p) for p in _expand_local(source, roots)]
     if not found:
@@ -108,7 +117,7 @@ def _local_files(path: Path) -> list[Path]:
     return [path.resolve()] if path.is_file() else []
 
 
-def _expand_gs(source: str, gcs: GcsConfig | None) -> list[str]:
+def _expand_gs(source: str, gcs: RemoteConfig | None) -> list[str]:
     bucket, pattern = _split_gs(source)
     prefix = pattern[:min((pattern.find(c) for c in "*?[" if c in pattern), default=len(pattern))]
     blobs = _gcs(gcs, source).list_blobs(bucket, prefix=prefix)
@@ -117,19 +126,19 @@ def _expand_gs(source: str, gcs: GcsConfig | None) -> list[str]:
     return [f"gs://{bucket}/{n}" for n in sorted(names) if not n.endswith("/")]
 
 
-def _check_url(url: str) -> None:
+def _check_url(url: str, hosts: HostPolicy) -> None:
     """At submit time: answer 4xx now, naming the URL, rather than fail a partition later. No globs: a
     URL with '*' in it is a URL (HTTP has no listing to match against)."""
     try:
-        probe(url, PROBE_TIMEOUT_S)
+        probe(url, hosts, PROBE_TIMEOUT_S)
     except READ_ERRORS as exc:
         raise submit_error(url, exc) from exc
 
 
-def size(uri: str, gcs: GcsConfig | None) -> int:
+def size(uri: str, gcs: RemoteConfig | None) -> int:
     if is_http(uri):
         try:
-            return probe(uri).size
+            return probe(uri, hosts_of(gcs)).size
         except READ_ERRORS as exc:
             raise read_error(uri, exc) from exc
     if uri.startswith("gs://"):
@@ -141,10 +150,10 @@ def size(uri: str, gcs: GcsConfig | None) -> int:
     return local_path(uri).stat().st_size
 
 
-def open_binary(uri: str, gcs: GcsConfig | None) -> IO[bytes]:
+def open_binary(uri: str, gcs: RemoteConfig | None) -> IO[bytes]:
     """A seekable binary reader (the caller closes it)."""
     if is_http(uri):
-        return open_url(uri)
+        return open_url(uri, hosts_of(gcs))
     if uri.startswith("gs://"):
         bucket, name = _split_gs(uri)
         return _gcs(gcs, uri).bucket(bucket).blob(name).open("rb", chunk_size=READ_CHUNK)  # type: ignore[no-any-return]
@@ -152,7 +161,7 @@ def open_binary(uri: str, gcs: GcsConfig | None) -> IO[bytes]:
 
 
 @contextlib.contextmanager
-def publishing(uri: str, gcs: GcsConfig | None) -> Iterator[Path]:
+def publishing(uri: str, gcs: RemoteConfig | None) -> Iterator[Path]:
     """A local temp file to write; on success it replaces `uri` whole (rename, or one upload)."""
     temp = temp_file(uri)
     try:
@@ -173,7 +182,7 @@ def temp_file(uri: str) -> Path:
     return target.with_name(f".tmp-{os.getpid()}-{target.name}")
 
 
-def publish(temp: Path, uri: str, gcs: GcsConfig | None) -> None:
+def publish(temp: Path, uri: str, gcs: RemoteConfig | None) -> None:
     if uri.startswith("gs://"):
         bucket, name = _split_gs(uri)
         _gcs(gcs, uri).bucket(bucket).blob(name).upload_from_filename(str(temp))  # one object write: atomic
@@ -182,7 +191,7 @@ def publish(temp: Path, uri: str, gcs: GcsConfig | None) -> None:
         os.replace(temp, local_path(uri))
 
 
-def remove(uri: str, gcs: GcsConfig | None) -> None:
+def remove(uri: str, gcs: RemoteConfig | None) -> None:
     if uri.startswith("gs://"):
         bucket, name = _split_gs(uri)
         with contextlib.suppress(Exception):  # absent already: nothing to remove

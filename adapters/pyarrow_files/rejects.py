@@ -5,11 +5,11 @@ from __future__ import annotations
 import csv
 from typing import IO
 
-from adapters.pyarrow_files.locations import GcsConfig, publish, remove, temp_file
+from adapters.pyarrow_files.locations import RemoteConfig, publish, remove, temp_file
 
 
 class RejectsFile:
-    def __init__(self, uri: str, gcs: GcsConfig | None) -> None:
+    def __init__(self, uri: str, gcs: RemoteConfig | None) -> None:
         self._uri = uri
         self._gcs = gcs
         self._temp = temp_file(uri)

@@ -15,7 +15,7 @@ import pyarrow as pa
 
 from adapters._shared.process_jobs import Reporter
 from adapters.pyarrow_files.batches import piece_batches
-from adapters.pyarrow_files.locations import GcsConfig, publishing
+from adapters.pyarrow_files.locations import RemoteConfig, publishing
 from adapters.pyarrow_files.rejects import RejectsFile
 from adapters.pyarrow_files.staged_files import StagedFiles
 from domain.services.ingestion_cleaning import drop_null_rows
@@ -35,7 +35,7 @@ class _Counts:
     bytes_done: int = 0
 
 
-def stage_partition(reporter: Reporter, task: StagingTask, gcs: GcsConfig | None) -> PartitionReport:
+def stage_partition(reporter: Reporter, task: StagingTask, gcs: RemoteConfig | None) -> PartitionReport:
     _use_returning_allocator()
     try:
         return _stage(reporter, task, gcs, strict=False)
@@ -50,7 +50,7 @@ def _use_returning_allocator() -> None:
         pa.set_memory_pool(pa.jemalloc_memory_pool())
 
 
-def _stage(reporter: Reporter, task: StagingTask, gcs: GcsConfig | None, strict: bool) -> PartitionReport:
+def _stage(reporter: Reporter, task: StagingTask, gcs: RemoteConfig | None, strict: bool) -> PartitionReport:
     types = {c: pa.type_for_alias(a) for c, a in task.column_types.items()}
     rejects = RejectsFile(task.rejects_uri, gcs)
     counts = _Counts()
@@ -68,7 +68,7 @@ def _stage(reporter: Reporter, task: StagingTask, gcs: GcsConfig | None, strict:
 
 
 def _write(reporter: Reporter, task: StagingTask, types: dict[str, pa.DataType], staged: StagedFiles,
-           rejects: RejectsFile, counts: _Counts, strict: bool, gcs: GcsConfig | None) -> None:
+           rejects: RejectsFile, counts: _Counts, strict: bool, gcs: RemoteConfig | None) -> None:
     buffered: list[pa.RecordBatch] = []
     pending, last_report = 0, 0.0
     for piece in task.partition.pieces:

@@ -21,7 +21,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="module")
 def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DaemonProcess]:
-    process = DaemonProcess(tmp_path_factory.mktemp("schedules"), {"MLPLANE_SEED_DEMO": "false"})
+    process = DaemonProcess(tmp_path_factory.mktemp("schedules"), {  # the test files are served on 127.0.0.1
+        "MLPLANE_SEED_DEMO": "false", "MLPLANE_INGEST_HTTP_PRIVATE_HOSTS": "true"})
     process.start()
     yield process
     assert process.stop() == 0, process.log_text()[-3000:]

@@ -24,7 +24,7 @@ pytestmark = pytest.mark.integration
 @pytest.fixture
 async def container(tmp_path: Path, redis_url: str) -> AsyncIterator[Container]:
     settings = Settings(data_dir=tmp_path / "data", ingest_local_roots=(tmp_path,), redis_url=redis_url,
-                        env=f"t{uuid.uuid4().hex[:8]}",
+                        env=f"t{uuid.uuid4().hex[:8]}", ingest_http_private_hosts=True,  # served on 127.0.0.1
                         ingestion_processes=0, seed_demo=False)
     async with running_container(settings) as container:
         yield container
