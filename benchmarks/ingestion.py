@@ -4,29 +4,28 @@ Every path runs as its own process tree (the mlplane one is a real daemon, `mlpl
 `POST /v1/ingestions` and followed over its WebSocket to `completed`); wall time and peak RSS are
 sampled with psutil. Each ends with the clean rows (deduplicated, no nulls) in a DuckDB table.
 
-Run: `python -m benchmarks.ingestion [--rows 5000000] [--partitions 1 2 4] [--workers 2] [--repeat 3]`.
+The daemon runs with its defaults (no DuckDB memory limit); one more path runs the cores' partition
+count under `MLPLANE_DUCKDB_MEMORY_LIMIT` (the commit spills rather than grows the daemon).
+
+Run: `python -m benchmarks.ingestion [--rows 5000000] [--partitions 1 2 4] [--workers 2] [--memory-limit 256MB]
+[--repeat 3]`.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import dataclasses
-import json
 import os
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import aiohttp
-
-from adapters.embedded_redis.server import find_binary, free_port
+from benchmarks._ingestion_daemon import ingest, redis_for_workers, warm_up_file
 from benchmarks._ingestion_data import generate
 from benchmarks._ingestion_paths import COLUMNS
 from benchmarks._measure import Measured, measure
@@ -34,7 +33,6 @@ from benchmarks._report import report
 from tests.support.daemon import DaemonProcess
 
 DATA_DIR = Path(tempfile.gettempdir()) / "mlplane-bench-ingestion"
-DAEMON_ENV = {"MLPLANE_DUCKDB_MEMORY_LIMIT": "256MB"}  # the commit spills instead of growing the daemon
 
 
 def baseline(path: str, fmt: str, source: Path, work: Path) -> tuple[int, Measured]:
@@ -47,12 +45,15 @@ def baseline(path: str, fmt: str, source: Path, work: Path) -> tuple[int, Measur
     return int(out.strip().split("=")[1]), measured
 
 
-def mlplane(fmt: str, source: Path, partitions: int, work: Path, workers: int = 0) -> tuple[int, Measured]:
+def mlplane(fmt: str, source: Path, partitions: int, work: Path, workers: int = 0,
+            memory_limit: str | None = None) -> tuple[int, Measured]:
     """`workers` > 0: the daemon leaves the ingestion queue to that many `mlplane worker --queue ingestion`
     processes (one staging process each) sharing its Redis; it still commits (it owns the DuckDB file)."""
     data_dir = Path(tempfile.mkdtemp(dir=work))
-    with _redis(data_dir, workers) as redis_env:
-        env = {"MLPLANE_SEED_DEMO": "false", "MLPLANE_LOG_LEVEL": "warning", **DAEMON_ENV, **redis_env}
+    with redis_for_workers(data_dir, workers) as redis_env:
+        env = {"MLPLANE_SEED_DEMO": "false", "MLPLANE_LOG_LEVEL": "warning", **redis_env}
+        if memory_limit:
+            env["MLPLANE_DUCKDB_MEMORY_LIMIT"] = memory_limit
         if workers:
             env["MLPLANE_DAEMON_QUEUES"] = '["training", "commits", "actions"]'
         daemon = DaemonProcess(data_dir, env)
@@ -66,55 +67,17 @@ def mlplane(fmt: str, source: Path, partitions: int, work: Path, workers: int = 
         try:
             # A daemon is long-lived: start its staging processes before timing, as any earlier ingestion
             # would. All of them: one partition only started one, and the timed run paid ~0.4 s to start the next.
-            warm = {**body, "sources": [str(_warm_up_file(work))], "format": "csv", "table": "warm"}
-            asyncio.run(_ingest(url, {**warm, "partitions": workers or os.cpu_count() or 1}))
+            warm = {**body, "sources": [str(warm_up_file(work))], "format": "csv", "table": "warm"}
+            asyncio.run(ingest(url, {**warm, "partitions": workers or os.cpu_count() or 1}))
             pids = [daemon.pid, *(h.pid for h in helpers)]
-            rows, measured = measure(pids, lambda: asyncio.run(_ingest(url, body)))
+            rows, measured = measure(pids, lambda: asyncio.run(ingest(url, body)))
         finally:
             for process in [*helpers, daemon]:
                 process.stop()
     return rows, measured
 
 
-@contextlib.contextmanager
-def _redis(data_dir: Path, workers: int) -> Iterator[dict[str, str]]:
-    """Separate workers need a Redis they can all reach: start one; else the daemon embeds its own."""
-    if not workers:
-        yield {}
-        return
-    port = free_port("127.0.0.1")
-    server = subprocess.Popen([str(find_binary()), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                               "--appendonly", "no", "--dir", str(data_dir)], stdout=subprocess.DEVNULL)
-    try:
-        time.sleep(0.5)
-        yield {"MLPLANE_REDIS_URL": f"redis://127.0.0.1:{port}/0"}
-    finally:
-        server.terminate()
-        server.wait(10)
-
-
-def _warm_up_file(work: Path) -> Path:
-    path = work / "warm-up.csv"
-    header = ",".join(COLUMNS)
-    path.write_text(header + "\n" + "\n".join(f"{i},2026-01-01 00:00:00,k{i}," + "0.5," * 8 + "1" for i in range(200)))
-    return path
-
-
-async def _ingest(url: str, body: dict[str, Any]) -> int:
-    async with aiohttp.ClientSession() as session:
-        async with session.post(f"{url}/v1/ingestions", json=body) as response:
-            accepted = await response.json()
-        assert response.status == 202, accepted
-        async with session.ws_connect(url.replace("http", "ws", 1) + accepted["events_url"]) as socket:
-            async for message in socket:
-                event = json.loads(message.data)
-                if event["type"] in ("completed", "failed", "cancelled"):
-                    assert event["type"] == "completed", event
-                    return int(event["data"]["rows_loaded"])
-    raise RuntimeError("event stream ended without a terminal event")
-
-
-def run(rows: int, partitions: list[int], workers: int, repeat: int) -> None:
+def run(rows: int, partitions: list[int], workers: int, memory_limit: str, repeat: int) -> None:
     work = DATA_DIR / "runs"
     work.mkdir(parents=True, exist_ok=True)
     files = dict(zip(("csv", "parquet"), generate(rows, DATA_DIR), strict=True))
@@ -125,13 +88,17 @@ def run(rows: int, partitions: list[int], workers: int, repeat: int) -> None:
     if workers:
         paths[f"mlplane p{max(partitions)}, {workers} workers"] = lambda fmt, source: mlplane(
             fmt, source, max(partitions), work, workers)
+    if memory_limit:
+        cores = min(partitions, key=lambda n: abs(n - (os.cpu_count() or 1)))
+        paths[f"mlplane p{cores}, memory_limit {memory_limit}"] = lambda fmt, source: mlplane(
+            fmt, source, cores, work, memory_limit=memory_limit)
     paths["duckdb reader"] = lambda fmt, source: baseline("duckdb", fmt, source, work)
     runs: dict[tuple[str, str], list[tuple[int, Measured]]] = {}
     for _ in range(repeat):  # rounds interleave the paths, so a burst of load from elsewhere hits them all alike
         for fmt, source in files.items():
             for name, path in paths.items():
                 runs.setdefault((name, fmt), []).append(path(fmt, source))
-    _report(rows, files, {key: _median(values) for key, values in runs.items()}, repeat)
+    _report(rows, files, {key: _median(values) for key, values in runs.items()}, repeat, memory_limit)
 
 
 def _median(runs: list[tuple[int, Measured]]) -> tuple[int, Measured]:
@@ -143,7 +110,7 @@ def _median(runs: list[tuple[int, Measured]]) -> tuple[int, Measured]:
 
 
 def _report(rows: int, files: dict[str, Path], results: dict[tuple[str, str], tuple[int, Measured]],
-            repeat: int) -> None:
+            repeat: int, memory_limit: str) -> None:
     table, data = [], []
     for (path, fmt), (kept, m) in results.items():
         row = _row(rows, path, fmt, kept, m, results[("naive pandas", fmt)][1], results[("duckdb reader", fmt)][1])
@@ -161,8 +128,8 @@ def _report(rows: int, files: dict[str, Path], results: dict[tuple[str, str], tu
                         if (p, "csv") in results and (p, "parquet") in results}
     report("ingestion", f"Ingestion of {rows:,} rows (CSV {sizes['csv']} MiB, Parquet {sizes['parquet']} MiB), "
            f"median of {repeat} run(s)", columns, table,
-           {"rows": rows, "input_mib": sizes, "daemon_env": DAEMON_ENV, "repeat": repeat, "results": data,
-                            "parquet_speedup_over_csv": csv_over_parquet})
+           {"rows": rows, "input_mib": sizes, "memory_limit_path": memory_limit, "repeat": repeat, "results": data,
+            "parquet_speedup_over_csv": csv_over_parquet})
     for path, ratio in csv_over_parquet.items():
         print(f"{path}: Parquet {ratio:.2f}x faster than CSV")
 
@@ -184,9 +151,10 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=5_000_000)
     parser.add_argument("--partitions", type=int, nargs="+", default=[1, 2, 4])
     parser.add_argument("--workers", type=int, default=2, help="separate staging worker processes (0: skip)")
+    parser.add_argument("--memory-limit", default="256MB", help="DuckDB memory limit of one more path ('': skip)")
     parser.add_argument("--repeat", type=int, default=1, help="runs per path; each figure is their median")
     args = parser.parse_args()
-    run(args.rows, args.partitions, args.workers, args.repeat)
+    run(args.rows, args.partitions, args.workers, args.memory_limit, args.repeat)
 
 
 if __name__ == "__main__":
