@@ -10,20 +10,21 @@ equal), text as its length and its first and last 8 bytes, null as the zero of i
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
-import pyarrow.compute as pc
 
 Words = npt.NDArray[np.uint64]
 _BYTE = np.arange(8)
 
 
-def shard_ids(column: pa.Array | pa.ChunkedArray, count: int) -> npt.NDArray[np.intp]:
-    """Each row's shard in [0, count)."""
+def shard_ids(column: pa.Array | pa.ChunkedArray, count: int) -> npt.NDArray[np.uint8]:
+    """Each row's shard in [0, count), count <= 256: one byte each, which numpy sorts by radix (5x faster)."""
     mixed = _mix(_canonical(column))
-    # Lemire's reduction of the high 32 bits: no modulo bias worth the name for count <= 2**16.
-    return ((mixed >> np.uint64(32)) * np.uint64(count) >> np.uint64(32)).astype(np.intp)
+    # Lemire's reduction of the high 32 bits: no modulo bias worth the name for these counts.
+    return ((mixed >> np.uint64(32)) * np.uint64(count) >> np.uint64(32)).astype(np.uint8)
 
 
 def _canonical(column: pa.Array | pa.ChunkedArray) -> Words:
@@ -32,26 +33,42 @@ def _canonical(column: pa.Array | pa.ChunkedArray) -> Words:
         array = array.dictionary_decode()
     kind = array.type
     if pa.types.is_string(kind) or pa.types.is_large_string(kind):
-        return _text(pc.fill_null(array, "").cast(pa.large_string()))
+        return _text(array.cast(pa.large_string()))
     if pa.types.is_floating(kind):
-        values = pc.fill_null(array.cast(pa.float64()), 0.0).to_numpy(zero_copy_only=False)
+        values = _values(array.cast(pa.float64()), np.float64)
         return (np.where(np.isnan(values), np.nan, values) + 0.0).view(np.uint64)
     if pa.types.is_temporal(kind):  # the ticks, read as the integer of the same width
-        width = pa.int32() if kind.bit_width == 32 else pa.int64()
-        array = array.view(width)
-    ticks = pc.fill_null(array.cast(pa.int64(), safe=False), 0)  # uint64 above 2**63 wraps: still one value
-    return ticks.to_numpy(zero_copy_only=False).view(np.uint64)
+        array = array.view(pa.int32() if kind.bit_width == 32 else pa.int64())
+    return _values(array.cast(pa.int64(), safe=False), np.int64).view(np.uint64)  # uint64 > 2**63 wraps: one value
+
+
+def _values(array: pa.Array, dtype: type) -> npt.NDArray[Any]:
+    """The array's values, 0 where null, straight from its buffers. (Never pc.fill_null with a Python
+    scalar: converting one imports pandas, ~0.2 s and ~40 MiB in every staging process.)"""
+    _, data = array.buffers()
+    values = np.frombuffer(data, dtype=dtype)[array.offset: array.offset + len(array)].copy()
+    values[~_valid(array)] = 0
+    return values
+
+
+def _valid(array: pa.Array) -> npt.NDArray[np.bool_]:
+    bitmap = array.buffers()[0]
+    if bitmap is None or array.null_count == 0:
+        return np.ones(len(array), dtype=bool)
+    bits = np.unpackbits(np.frombuffer(bitmap, dtype=np.uint8), bitorder="little")
+    return bits[array.offset: array.offset + len(array)].astype(bool)
 
 
 def _text(array: pa.LargeStringArray) -> Words:
+    """Length, first and last 8 bytes; a null hashes as the empty string."""
     _, offsets_buffer, data_buffer = array.buffers()
     offsets = np.frombuffer(offsets_buffer, dtype=np.int64)[array.offset: array.offset + len(array) + 1]
     data = np.frombuffer(data_buffer, dtype=np.uint8) if data_buffer is not None else np.zeros(0, np.uint8)
     padded = np.concatenate([data, np.zeros(8, np.uint8)])  # a word read at the last byte stays in bounds
     starts, ends = offsets[:-1], offsets[1:]
-    lengths = ends - starts
+    lengths = np.where(_valid(array), ends - starts, 0)
     first = _word(padded, starts, lengths)
-    last = _word(padded, np.maximum(ends - 8, starts), lengths)
+    last = _word(padded, np.maximum(starts + lengths - 8, starts), lengths)
     return _mix(first ^ _mix(last ^ lengths.astype(np.uint64)))
 
 

