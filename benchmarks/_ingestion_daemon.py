@@ -12,7 +12,7 @@ from typing import Any
 
 import aiohttp
 
-from adapters.embedded_redis.server import find_binary, free_port
+from adapters.embedded_redis.binary import find_binary, free_port
 from benchmarks._ingestion_paths import COLUMNS
 
 

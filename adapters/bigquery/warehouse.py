@@ -17,7 +17,6 @@ from typing import Any, TypeVar
 import anyio
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 from google.api_core import exceptions as gexc
 from google.api_core.retry import Retry
 from google.cloud import bigquery
@@ -25,14 +24,14 @@ from google.cloud import bigquery
 from adapters.bigquery.errors import is_transient, translated
 from adapters.bigquery.key_lookup import parameter_type, present_keys
 from adapters.bigquery.loads import load_staged
-from domain.types.errors import InvalidSpec, TableNotFound, TransientError
+from adapters.bigquery.tables import parquet_bytes, selected_fields, table_info
+from domain.types.errors import TableNotFound, TransientError
 from domain.types.identifiers import sql_identifier
 from domain.types.partitions import LoadRequest
-from domain.types.tables import ColumnInfo, TableInfo
+from domain.types.tables import TableInfo
 
 T = TypeVar("T")
 
-_NUMERIC_TYPES = frozenset({"INT64", "INTEGER", "FLOAT64", "FLOAT", "NUMERIC", "BIGNUMERIC", "BOOL", "BOOLEAN"})
 DEFAULT_TIMEOUT = 60.0  # seconds for one HTTP request
 DEFAULT_JOB_TIMEOUT = 600.0  # seconds to wait for a load job to finish
 
@@ -64,7 +63,7 @@ class BigQueryWarehouse:
 
     async def describe(self, table: str) -> TableInfo:
         sql_identifier(table, "table")
-        return _table_info(table, await self._run(table, self._get_table, table))
+        return table_info(table, await self._run(table, self._get_table, table))
 
     async def read(self, table: str, columns: Sequence[str] | None = None) -> pa.Table:
         sql_identifier(table, "table")
@@ -75,7 +74,7 @@ class BigQueryWarehouse:
         sql_identifier(table, "table")
         for name in rows.column_names:
             sql_identifier(name, "column")
-        payload = await anyio.to_thread.run_sync(_parquet_bytes, rows)
+        payload = await anyio.to_thread.run_sync(parquet_bytes, rows)
         # Chosen once per call: every resend of this load carries the same id, so BigQuery
         # refuses a second copy (409) instead of appending the rows twice.
         job_id = self._job_ids(table)
@@ -144,7 +143,7 @@ class BigQueryWarehouse:
 
     def _read(self, table: str, columns: list[str] | None) -> pa.Table:
         bq_table = self._get_table(table)
-        fields = _selected_fields(bq_table, columns)
+        fields = selected_fields(bq_table, columns)
         rows = self._client.list_rows(bq_table, selected_fields=fields, retry=self._retry, timeout=self._timeout)
         data = rows.to_arrow(create_bqstorage_client=False)
         return data.select(columns) if columns else data
@@ -175,30 +174,3 @@ class BigQueryWarehouse:
         if not isinstance(job, bigquery.LoadJob):
             raise TransientError(f"job id {job_id} is taken by a {job.job_type} job", {"job_id": job_id})
         return job
-
-
-def _selected_fields(bq_table: bigquery.Table, columns: list[str] | None) -> list[bigquery.SchemaField] | None:
-    if not columns:
-        return None
-    unknown = sorted(set(columns) - {f.name for f in bq_table.schema})
-    if unknown:
-        raise InvalidSpec(f"unknown column(s) {unknown} in table {bq_table.table_id!r}", {"missing": unknown})
-    # In table order: the client parses each row by position against the fields it asked for,
-    # and tabledata.list may answer in table order whatever order was requested.
-    return [f for f in bq_table.schema if f.name in set(columns)]
-
-
-def _table_info(name: str, bq_table: bigquery.Table) -> TableInfo:
-    columns = tuple(
-        ColumnInfo(f.name, f.field_type, f.field_type.upper() in _NUMERIC_TYPES, f.mode != "REQUIRED")
-        for f in bq_table.schema
-    )
-    # num_rows leaves out a streaming buffer; this adapter writes only by load jobs, so it is exact.
-    return TableInfo(name, columns, int(bq_table.num_rows or 0))
-
-
-def _parquet_bytes(rows: pa.Table) -> bytes:
-    sink = io.BytesIO()
-    # BigQuery keeps microseconds: coerce pandas' nanosecond timestamps instead of failing the load.
-    pq.write_table(rows, sink, coerce_timestamps="us", allow_truncated_timestamps=True)
-    return sink.getvalue()
