@@ -16,6 +16,7 @@ from collections.abc import Callable
 from google.api_core import exceptions as gexc
 from google.cloud import bigquery
 
+from domain.types.errors import TransientError
 from domain.types.identifiers import sql_identifier
 from domain.types.ingestion import Dedupe, WriteMode
 from domain.types.partitions import LoadRequest
@@ -43,14 +44,18 @@ def load_staged(client: bigquery.Client, dataset: bigquery.DatasetReference, loc
                 lambda job_id: client.query(sql, job_config=config, job_id=job_id, location=location, job_retry=None))
     rows = int(job.result(timeout=timeout, job_retry=None).total_rows or 0) if isinstance(job, bigquery.QueryJob) else 0
     if request.mode is WriteMode.UPSERT and columns:  # the rewrite's rows are the whole table: count the new ones
-        rows = _count(client, incoming, location, timeout)
+        rows = _count(client, location, tag, incoming, timeout)
     client.delete_table(scratch, not_found_ok=True)
     return rows
 
 
-def _count(client: bigquery.Client, incoming: str, location: str | None, timeout: float) -> int:
-    result = client.query(f"SELECT COUNT(*) FROM ({incoming})", location=location).result(timeout=timeout)
-    return int(next(iter(result))[0])
+def _count(client: bigquery.Client, location: str | None, tag: str, incoming: str, timeout: float) -> int:
+    """A job with a fixed id too: a redelivered commit, whose scratch table is gone, reads the first answer."""
+    job = _once(client, location, f"mlplane-count-{tag}", timeout, lambda job_id: client.query(
+        f"SELECT COUNT(*) FROM ({incoming})", job_id=job_id, location=location, job_retry=None))
+    if not isinstance(job, bigquery.QueryJob):
+        raise TransientError(f"job id mlplane-count-{tag} is taken by a {job.job_type} job", {"load_id": tag})
+    return int(next(iter(job.result(timeout=timeout, job_retry=None)))[0])
 
 
 def _once(client: bigquery.Client, location: str | None, job_id: str, timeout: float,

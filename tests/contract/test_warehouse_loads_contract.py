@@ -160,3 +160,14 @@ async def test_a_repeated_sharded_load_loads_once(loader) -> None:
     assert await warehouse.load_parquet(request) == 2
     assert await warehouse.load_parquet(request) == 2
     assert await rows_of(warehouse) == [(1, "a"), (2, "b")]
+
+
+async def test_a_repeated_upsert_loads_once_and_answers_the_same_count(loader) -> None:
+    """A commit redelivered after its load finished (and its scratch data was cleaned up) must not fail."""
+    warehouse, stage = loader
+    await warehouse.load_parquet(load([stage("old.parquet", part([1, 2], ["a", "b"]))], WriteMode.APPEND))
+    request = load([stage("up.parquet", part([2, 3], ["B", "c"]))], WriteMode.UPSERT, keys=("id",),
+                   load_id="ing_upsert_twice")
+    assert await warehouse.load_parquet(request) == 2
+    assert await warehouse.load_parquet(request) == 2
+    assert await rows_of(warehouse) == [(1, "a"), (2, "B"), (3, "c")]
