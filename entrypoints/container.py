@@ -61,6 +61,7 @@ from entrypoints.cloud_clients import (
     storage_client,
 )
 from entrypoints.factories import (
+    dedupe_shard_rows,
     duckdb_warehouse,
     fit_pool,
     local_roots,
@@ -150,7 +151,7 @@ class Container(containers.DeclarativeContainer):
     bulk_files = providers.Singleton(PyArrowBulkFiles, ingest_pool, providers.Callable(remote_files, settings),
                                      providers.Callable(local_roots, settings))
     max_auto_partitions = providers.Callable(lambda s: max(2, s.ingestion_processes), settings)
-    shard_rows = providers.Callable(lambda s: s.ingest_shard_rows, settings)
+    shard_rows = providers.Callable(dedupe_shard_rows, settings)
     ingestion = providers.Singleton(
         IngestionService, files=bulk_files, jobs=jobs, events=events, queue=queue, clock=clock, ids=ids,
         max_auto_partitions=max_auto_partitions, shard_rows=shard_rows)

@@ -59,6 +59,13 @@ def local_roots(settings: Settings) -> LocalRoots:
     return roots
 
 
+def dedupe_shard_rows(settings: Settings) -> int:
+    """Shards serve DuckDB's commit (local), which holds one shard's rows at a time. BigQuery de-duplicates
+    in one query whatever the files, so there they would only multiply the staged objects, past the
+    10,000 source URIs one load job takes (256 partitions x 64 shards)."""
+    return settings.ingest_shard_rows if settings.profile == "local" else 0
+
+
 def remote_files(settings: Settings) -> RemoteConfig:
     """How planning and staging processes reach gs:// sources and the staged objects (no Cloud Storage
     in 'local'), and which hosts http(s) sources may be fetched from."""

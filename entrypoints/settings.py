@@ -49,7 +49,7 @@ class Settings(BaseSettings):
         "addresses: the daemon's own ports and its network; link-local (cloud metadata) stays refused"))
     ingest_shard_rows: int = Field(default=DEFAULT_SHARD_ROWS, ge=0, description=(
         "rows per de-duplication shard of an ingestion's commit: its hash table holds one shard at a "
-        "time; 0: one shard"))
+        "time; 0: one shard. The local profile only: BigQuery de-duplicates in one query"))
     ingestion_timeout_s: int = Field(default=3600, ge=10, description="per partition task")
     ingestion_max_tries: int = Field(default=3, ge=1, le=50)
     duckdb_memory_limit: str | None = Field(default=None, pattern=r"^\d+(\.\d+)?\s*[KMGT]i?B$",

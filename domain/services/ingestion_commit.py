@@ -70,4 +70,8 @@ class IngestionCommitter:
 
 def _shards(partitions: Sequence[PartitionReport]) -> tuple[tuple[str, ...], ...]:
     """Shard k's files: the k-th staged file of every partition (all partitions have the plan's shard count)."""
+    counts = sorted({len(p.staged_uris) for p in partitions})
+    if len(counts) > 1:  # a worker of an older release staged one file where the plan asked for shards
+        raise PermanentError(f"partitions were staged with different numbers of shard files {counts}; the "
+                             "workers may run different releases: submit the ingestion again once they agree")
     return tuple(zip(*(p.staged_uris for p in partitions), strict=True))

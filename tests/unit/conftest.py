@@ -95,6 +95,7 @@ class Ingest:
     planner: IngestionPlanner
     stager: PartitionStager
     committer: IngestionCommitter
+    artifacts: InMemoryArtifactStore
 
     async def plan_all(self) -> None:
         for task in self.tasks(PLAN_TASK):
@@ -125,4 +126,4 @@ def ingest() -> Ingest:
     planner = IngestionPlanner(files=files, jobs=jobs, queue=queue, lifecycle=lifecycle)
     stager = PartitionStager(files=files, artifacts=artifacts, jobs=jobs, queue=queue, clock=clock, lifecycle=lifecycle)
     committer = IngestionCommitter(artifacts=artifacts, warehouse=warehouse, lifecycle=lifecycle)
-    return Ingest(files, warehouse, jobs, events, queue, service, planner, stager, committer)
+    return Ingest(files, warehouse, jobs, events, queue, service, planner, stager, committer, artifacts)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from domain.services.ingestion import COMMIT_QUEUE, COMMIT_TASK, INGESTION_QUEUE, PLAN_TASK, STAGE_TASK
+from domain.services.ingestion_run import staging_key
 from domain.types.errors import InvalidSpec
 from domain.types.ingestion import Cleaning, Dedupe, IngestionSpec, WriteMode
 from domain.types.jobs import JobState
@@ -100,3 +103,18 @@ async def test_tasks_delivered_after_the_record_expired_end_quietly(ingest: Inge
     await ingest.stager.run_partition("gone", 0)
     await ingest.committer.commit("gone")
     assert ingest.files.stage_calls == [] and ingest.queue.tasks == []
+
+
+async def test_partitions_staged_with_different_shard_counts_fail_the_commit_naming_why(ingest: Ingest) -> None:
+    """A worker of an older release writes one file where the plan asks for shards: refuse, load nothing."""
+    record = await ingest.service.submit(clean_spec())
+    await ingest.plan_all()
+    for task in ingest.tasks(STAGE_TASK):
+        await ingest.stager.run_partition(record.id, task.payload["partition"])
+    key = staging_key(record.id, "part-0.json")
+    report = json.loads(await ingest.artifacts.get(key))
+    await ingest.artifacts.put(key, json.dumps({**report, "staged_uris": report["staged_uris"] * 2}).encode())
+    await ingest.committer.commit(record.id)
+    failed = await ingest.jobs.get(record.id)
+    assert failed.state is JobState.FAILED and "different numbers of shard files [1, 2]" in (failed.error or "")
+    assert "people" not in ingest.warehouse.tables

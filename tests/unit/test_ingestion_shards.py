@@ -8,6 +8,8 @@ from domain.services.ingestion_shards import MAX_SHARDS, plan_sharding
 from domain.types.ingestion import Cleaning, Dedupe, IngestionSpec, WriteMode
 from domain.types.partitions import IngestionPlan, Partition, PartitionReport, Piece, SourceFormat
 from domain.types.sharding import Sharding
+from entrypoints.factories import dedupe_shard_rows
+from entrypoints.settings import Settings
 
 pytestmark = pytest.mark.unit
 
@@ -63,3 +65,9 @@ def test_a_partition_report_lists_its_shard_files_and_reads_an_older_single_file
     old = {**report.to_dict(), "staged_uri": "file:///part-0.parquet"}
     del old["staged_uris"]
     assert PartitionReport.from_dict(old).staged_uris == ("file:///part-0.parquet",)
+
+
+@pytest.mark.parametrize(("profile", "expected"), [("local", 1234), ("emulated", 0), ("gcp", 0)])
+def test_only_the_duckdb_commit_of_the_local_profile_is_sharded(profile: str, expected: int, tmp_path) -> None:
+    settings = Settings(profile=profile, ingest_shard_rows=1234, data_dir=tmp_path)
+    assert dedupe_shard_rows(settings) == expected
