@@ -30,7 +30,12 @@ from domain.types.errors import InvalidSpec
 SETTING = "MLPLANE_INGEST_HTTP_PRIVATE_HOSTS"
 _METADATA_HOSTS = frozenset({"metadata.google.internal", "metadata.google.internal.", "metadata"})
 _SHARED = ipaddress.ip_network("100.64.0.0/10")  # carrier-grade NAT: neither private nor global
-_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+# Where an IPv6 address carries an IPv4 one in its last 32 bits: well-known and local-use NAT64
+# prefixes (the /96 layout operators use inside 64:ff9b:1::/48), and the old IPv4-compatible ::a.b.c.d.
+_LAST_32_BITS = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"),
+                 ipaddress.ip_network("::/96"))
+# Metadata servers that answer outside link-local: AWS and GCP over IPv6, Alibaba Cloud over IPv4.
+_METADATA_ADDRESSES = frozenset(ipaddress.ip_address(a) for a in ("fd00:ec2::254", "fd20:ce::254", "100.100.100.200"))
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
@@ -53,7 +58,7 @@ class HostPolicy:
 
     def check(self, url: str, host: str, address: str) -> None:
         ip = ipaddress.ip_address(address.split("%", 1)[0])  # an IPv6 scope id is not part of the address
-        if any(a.is_link_local for a in (ip, *_embedded_ipv4(ip))):
+        if any(a.is_link_local or a in _METADATA_ADDRESSES for a in (ip, *_embedded_ipv4(ip))):
             raise _link_local(url, host)
         reason = None if self.private_hosts else _not_public(ip)
         if reason:
@@ -77,8 +82,8 @@ def url_host(url: str) -> str:
 
 
 def _link_local(url: str, host: str) -> InvalidSpec:
-    return InvalidSpec(f"{url}: refused, {host} is a link-local address (where cloud metadata servers hand out "
-                       "credentials); serve the file from another host", {"field": "sources", "source": url})
+    return InvalidSpec(f"{url}: refused, {host} is a link-local or cloud metadata address (where metadata servers "
+                       "hand out credentials); serve the file from another host", {"field": "sources", "source": url})
 
 
 def _resolve(host: str) -> tuple[str, ...]:
@@ -92,11 +97,12 @@ def _resolve(host: str) -> tuple[str, ...]:
 
 
 def _embedded_ipv4(ip: IPAddress) -> list[ipaddress.IPv4Address]:
-    """IPv4 addresses an IPv6 one reaches: mapped (::ffff:a.b.c.d, the same socket), 6to4 and NAT64."""
+    """IPv4 addresses an IPv6 one reaches: mapped (::ffff:a.b.c.d, the same socket), 6to4, NAT64 and
+    IPv4-compatible forms."""
     if isinstance(ip, ipaddress.IPv4Address):
         return []
-    nat64 = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF) if ip in _NAT64 else None
-    return [a for a in (ip.ipv4_mapped, ip.sixtofour, nat64) if a is not None]
+    last = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF) if any(ip in n for n in _LAST_32_BITS) else None
+    return [a for a in (ip.ipv4_mapped, ip.sixtofour, last) if a is not None]
 
 
 def _not_public(ip: IPAddress) -> str | None:

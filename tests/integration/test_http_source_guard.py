@@ -57,7 +57,10 @@ def url_of(server: ThreadingHTTPServer) -> str:
 @pytest.mark.parametrize("config", [None, PRIVATE_ALLOWED], ids=["default", "private-allowed"])
 @pytest.mark.parametrize("url", [METADATA, "http://metadata.google.internal/computeMetadata/v1/project/project-id",
                                  "http://[fe80::1]/data.csv", "http://[fe80::1%25eth0]/data.csv",
-                                 "http://[::ffff:169.254.169.254]/latest/meta-data/"])
+                                 "http://[::ffff:169.254.169.254]/latest/meta-data/",
+                                 "http://[fd00:ec2::254]/latest/meta-data/", "http://[fd20:ce::254]/",
+                                 "http://100.100.100.200/latest/meta-data/", "http://[64:ff9b:1::a9fe:a9fe]/",
+                                 "http://[::a9fe:a9fe]/"])
 def test_a_link_local_source_is_refused_with_a_4xx_naming_it(url: str, config: RemoteConfig | None) -> None:
     with pytest.raises(InvalidSpec, match="link-local") as refused:
         expand(url, config)
@@ -100,7 +103,7 @@ def test_private_addresses_pass_when_the_setting_allows_them() -> None:
 
 
 def test_a_redirect_to_a_link_local_host_is_refused_at_submit_and_while_reading(redirector) -> None:
-    with pytest.raises(InvalidSpec, match=r"169\.254\.169\.254 is a link-local address"):
+    with pytest.raises(InvalidSpec, match=r"169\.254\.169\.254 is a link-local or cloud metadata address"):
         expand(url_of(redirector), PRIVATE_ALLOWED)
     with pytest.raises(InvalidSpec, match="link-local"), open_binary(url_of(redirector), PRIVATE_ALLOWED) as handle:
         handle.read()
