@@ -26,13 +26,14 @@ class SignalSink(Protocol):
         One round trip; raises TransientError when the backend is unreachable."""
         ...
 
-    async def mark_paused(self, pipeline: str, reason: str | None, ttl_s: float) -> None:
-        """Why the pipeline's consumers hold new input now, for every process's `stats`; None: they
-        resumed. A mark lasts `ttl_s` unless renewed, so one a crashed consumer left goes by itself.
-        Raises TransientError when the backend is unreachable."""
+    async def mark_paused(self, pipeline: str, holder: str, reason: str | None, ttl_s: float) -> None:
+        """Why consumer `holder` holds new input now, for every process's `stats`; None: it resumed.
+        Each consumer has its own mark (the pipeline is paused while any is live), lasting `ttl_s`
+        unless renewed, so one a crashed consumer left goes by itself. Raises TransientError when
+        the backend is unreachable."""
         ...
 
     async def stats(self, pipeline: str) -> Mapping[str, Any]:
         """events_processed, events_per_s, batch_size_avg, p50_ms, p99_ms, model_version, signals_backlog,
-        and paused: the live pause mark (None without one)."""
+        and paused: the reason of a live pause mark (None without one)."""
         ...

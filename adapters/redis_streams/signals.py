@@ -7,7 +7,7 @@ input past a bound, see domain/services/signal_backpressure.py).
 
 Stats are shared by every consumer of a pipeline: counters in a hash, the latest latencies in
 a capped list (p50/p99 over the last `_SAMPLES` events) and per-batch (time, size) marks for the
-recent rate, and the consumers' pause mark in a string key that expires unless they renew it.
+recent rate, and the consumers' pause marks (pause_marks.py), which expire unless renewed.
 Reads compute the figures; nothing is kept in process memory.
 """
 
@@ -23,6 +23,7 @@ from redis.asyncio import Redis
 from redis.client import NEVER_DECODE
 
 from adapters.redis_streams.keys import Keys, text, transient_errors
+from adapters.redis_streams.pause_marks import MARK, live_reason
 from domain.types.signal_batch import SignalBatch
 from domain.types.streams import Signal
 
@@ -106,6 +107,7 @@ class RedisSignalSink:
     def __init__(self, redis: Redis, namespace: str, maxlen: int = 100_000) -> None:
         self._redis, self._keys, self._maxlen = redis, Keys(namespace), maxlen
         self._write, self._record = redis.register_script(WRITE_LINES), redis.register_script(_RECORD)
+        self._mark = redis.register_script(MARK)
 
     async def write(self, pipeline: str, signals: Sequence[Signal]) -> None:
         if not signals:
@@ -127,12 +129,10 @@ class RedisSignalSink:
                 _ask_backlog(pipe, self._keys.signals(pipeline))
                 return _backlog(*await pipe.execute(raise_on_error=False))
 
-    async def mark_paused(self, pipeline: str, reason: str | None, ttl_s: float) -> None:
+    async def mark_paused(self, pipeline: str, holder: str, reason: str | None, ttl_s: float) -> None:
         with transient_errors("pause mark"):
-            if reason is None:
-                await self._redis.delete(self._keys.stats(pipeline, "paused"))
-            else:
-                await self._redis.set(self._keys.stats(pipeline, "paused"), reason, px=max(1, round(ttl_s * 1000)))
+            await self._mark(keys=[self._keys.stats(pipeline, "pause_marks")],
+                             args=[holder, reason or "", max(1, round(ttl_s * 1000))])
 
     async def stats(self, pipeline: str) -> Mapping[str, Any]:
         counters, samples, marks = (self._keys.stats(pipeline, p) for p in ("counters", "latency", "rate"))
@@ -141,9 +141,10 @@ class RedisSignalSink:
                 pipe.hgetall(counters)
                 pipe.execute_command("GET", samples, **{NEVER_DECODE: True})  # binary
                 pipe.lrange(marks, 0, -1)
-                pipe.get(self._keys.stats(pipeline, "paused"))
+                pipe.hgetall(self._keys.stats(pipeline, "pause_marks"))
+                pipe.time()
                 _ask_backlog(pipe, self._keys.signals(pipeline))  # same round trip
-                raw_counters, raw_samples, raw_marks, paused, groups, length = \
+                raw_counters, raw_samples, raw_marks, pauses, now, groups, length = \
                     await pipe.execute(raise_on_error=False)
         c = {text(k): int(v) for k, v in raw_counters.items()}
         # not bytes: nothing recorded yet, or an older version's list (replaced at the next batch)
@@ -158,7 +159,7 @@ class RedisSignalSink:
             "p99_ms": round(float(np.percentile(latency, 99)), 2) if latency.size else None,
             "model_version": c.get("model_version"),
             "signals_backlog": _backlog(groups, length),
-            "paused": text(paused) if isinstance(paused, bytes | str) else None,
+            "paused": live_reason(pauses, now),
         }
 
 

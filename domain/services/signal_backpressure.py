@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import uuid
 
 from domain.types.errors import TransientError
 from ports.clock import Clock
@@ -44,8 +45,9 @@ class SignalBackpressure:
     once when it ends. While paused it renews its mark in the sink at each check."""
 
     def __init__(self, pipeline: str, signals: SignalSink, clock: Clock, limit: int = DEFAULT_MAX_BACKLOG,
-                 check_every_s: float = 1.0) -> None:
+                 check_every_s: float = 1.0, holder: str | None = None) -> None:
         self._pipeline, self._signals, self._clock = pipeline, signals, clock
+        self._holder = holder or uuid.uuid4().hex[:12]  # whose mark: another consumer resuming leaves this one's
         self._limit, self._every = limit, check_every_s
         self._mark_ttl_s = max(MARK_TTL_S, 3 * check_every_s)  # renewed every check_every_s
         self._next_check = 0.0
@@ -58,7 +60,7 @@ class SignalBackpressure:
             self._next_check = now + self._every
             reason = self._reason_at(await self._signals.backlog(self._pipeline))
             if reason is not None or self.reason is not None:  # nothing to write while running unpaused
-                await self._signals.mark_paused(self._pipeline, reason, self._mark_ttl_s)
+                await self._signals.mark_paused(self._pipeline, self._holder, reason, self._mark_ttl_s)
             self._update(reason)
         return self.reason is not None
 
@@ -68,7 +70,7 @@ class SignalBackpressure:
         unreachable sink lets the mark expire by itself."""
         if self.reason is not None:
             with contextlib.suppress(TransientError):
-                await self._signals.mark_paused(self._pipeline, None, self._mark_ttl_s)
+                await self._signals.mark_paused(self._pipeline, self._holder, None, self._mark_ttl_s)
 
     def _reason_at(self, backlog: int) -> str | None:
         if (reason := pause_reason(backlog, self._limit)) is not None:

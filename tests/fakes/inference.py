@@ -63,7 +63,7 @@ class InMemoryEntityStateStore:
 class InMemorySignalSink:
     """`recorded[pipeline]`: how many signals its recorder has acked (None: no recorder), so the
     backlog is what was written since; `backlog_calls` counts how often it was asked. `pause_marks`
-    holds each pipeline's mark with its ttl_s; marks do not expire here (no clock)."""
+    holds each pipeline's marks by holder, with their ttl_s; marks do not expire here (no clock)."""
 
     def __init__(self) -> None:
         self.signals: dict[str, list[Signal]] = {}
@@ -71,7 +71,7 @@ class InMemorySignalSink:
         self.fail_next = 0  # simulate a crash after predicting, before the ack
         self.recorded: dict[str, int | None] = {}
         self.backlog_calls = 0
-        self.pause_marks: dict[str, tuple[str, float]] = {}
+        self.pause_marks: dict[str, dict[str, tuple[str, float]]] = {}
 
     async def write(self, pipeline: str, signals: Sequence[Signal]) -> None:
         if self.fail_next:
@@ -87,17 +87,18 @@ class InMemorySignalSink:
         recorded = self.recorded.get(pipeline)
         return 0 if recorded is None else len(self.signals.get(pipeline, [])) - recorded
 
-    async def mark_paused(self, pipeline: str, reason: str | None, ttl_s: float) -> None:
+    async def mark_paused(self, pipeline: str, holder: str, reason: str | None, ttl_s: float) -> None:
+        marks = self.pause_marks.setdefault(pipeline, {})
         if reason is None:
-            self.pause_marks.pop(pipeline, None)
+            marks.pop(holder, None)
         else:
-            self.pause_marks[pipeline] = (reason, ttl_s)
+            marks[holder] = (reason, ttl_s)
 
     async def stats(self, pipeline: str) -> Mapping[str, Any]:
         backlog = await self.backlog(pipeline)
-        mark = self.pause_marks.get(pipeline)
+        marks = list(self.pause_marks.get(pipeline, {}).values())
         return {"events_processed": sum(self.batches), "batch_size_avg": float(np.mean(self.batches or [0])),
-                "signals_backlog": backlog, "paused": None if mark is None else mark[0]}
+                "signals_backlog": backlog, "paused": marks[-1][0] if marks else None}
 
 
 class InMemoryDeadLetters:

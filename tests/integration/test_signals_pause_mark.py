@@ -53,10 +53,28 @@ async def test_a_mark_goes_with_a_consumer_that_stops_or_stops_renewing_it(
     await sink.write("p1", signals(3))
     gate = SignalBackpressure("p1", sink, SystemClock(), limit=2, check_every_s=0.0)
     assert await gate.holds()
-    assert 9_000 < await redis_client.pttl(f"{namespace}pl:p1:stats:paused") <= 10_000  # renewed at each check
+    assert 9_000 < await redis_client.pttl(f"{namespace}pl:p1:stats:pause_marks") <= 10_000  # renewed at each check
     await gate.release()  # the consumer stopped
     assert await paused(sink) is None
-    await sink.mark_paused("p1", "a consumer that crashed while paused", ttl_s=0.05)
+    await sink.mark_paused("p1", "crashed", "a consumer that crashed while paused", ttl_s=0.05)
     assert await paused(sink) == "a consumer that crashed while paused"
     await asyncio.sleep(0.15)
+    assert await paused(sink) is None
+
+
+async def test_one_consumer_resuming_leaves_the_pause_another_still_holds(
+    redis_client: aioredis.Redis, namespace: str
+) -> None:
+    sink = RedisSignalSink(redis_client, namespace)
+    recorder = RedisSignalReader(redis_client, namespace, "p1", recorder_group("p1"), "recorder")
+    await recorder.join()
+    await sink.write("p1", signals(26))
+    strict = SignalBackpressure("p1", sink, SystemClock(), limit=20, check_every_s=0.0)
+    lenient = SignalBackpressure("p1", sink, SystemClock(), limit=25, check_every_s=0.0)
+    assert await strict.holds() and await lenient.holds()  # 26 behind: both hold
+    await recorder.ack([e.id for e in await recorder.read(5, 0)])
+    assert await strict.holds()  # 21 behind: over 20, renewed
+    assert not await lenient.holds()  # and under 90% of 25: this one resumes, after the other renewed
+    assert await paused(sink) == "signals recorder is 21 entries behind (limit 20)"
+    await strict.release()
     assert await paused(sink) is None
