@@ -46,7 +46,7 @@ def _parquet(uri: str, gcs: RemoteConfig | None) -> SourceFile:
     schema = meta.schema.to_arrow_schema()
     groups = tuple(meta.row_group(i).num_rows for i in range(meta.num_row_groups))
     return SourceFile(uri, SourceFormat.PARQUET, size(uri, gcs), tuple(schema.names), _aliases(schema), groups,
-                      rows=meta.num_rows)
+                      rows=meta.num_rows, spread=_integer_ranges(meta, schema))
 
 
 def _csv(uri: str, gcs: RemoteConfig | None) -> SourceFile:
@@ -66,7 +66,20 @@ def _csv(uri: str, gcs: RemoteConfig | None) -> SourceFile:
         if types.get(name) == "string" and (numeric := _mostly_numeric(sample.column(name))):
             types[name] = numeric
     total = size(uri, gcs)
-    return SourceFile(uri, SourceFormat.CSV, total, tuple(sample.schema.names), types, rows=_rows(head, total))
+    spread = {name: int(pc.count_distinct(sample.column(name)).as_py()) for name in sample.schema.names}
+    return SourceFile(uri, SourceFormat.CSV, total, tuple(sample.schema.names), types, rows=_rows(head, total),
+                      spread=spread)
+
+
+def _integer_ranges(meta: pq.FileMetaData, schema: pa.Schema) -> dict[str, int]:
+    """How many values each integer column can hold at most (max - min + 1 over the row groups'
+    statistics): a footer has no sample, but a 0/1 flag still shows as 2. Others stay unknown."""
+    spread = {}
+    for index, field in enumerate(schema):
+        stats = [meta.row_group(g).column(index).statistics for g in range(meta.num_row_groups)]
+        if pa.types.is_integer(field.type) and stats and all(s is not None and s.has_min_max for s in stats):
+            spread[field.name] = int(max(s.max for s in stats)) - int(min(s.min for s in stats)) + 1
+    return spread
 
 
 def _rows(head: bytes, total: int) -> int:

@@ -34,7 +34,7 @@ async def check_inputs(files: BulkFiles, spec: IngestionSpec) -> IngestionInputs
     columns = _shared_columns(sources, spec)
     # The first file's types hold for all, so every staged file has one schema; the spec overrides.
     types = {**sources[0].types, **{c: ARROW_ALIASES[t] for c, t in spec.cleaning.schema.items()}}
-    return IngestionInputs(spec, columns, types, tuple(sources))
+    return IngestionInputs(spec, columns, types, tuple(sources), sources[0].spread)
 
 
 async def split_inputs(files: BulkFiles, inputs: IngestionInputs, max_auto: int = DEFAULT_MAX_AUTO,
@@ -43,7 +43,7 @@ async def split_inputs(files: BulkFiles, inputs: IngestionInputs, max_auto: int 
     or changed size since."""
     partitions = await _partitions(files, inputs.spec, list(inputs.files), max_auto)
     rows = sum(f.rows for f in inputs.files)
-    sharding = plan_sharding(inputs.spec, inputs.columns, inputs.column_types, rows, shard_rows)
+    sharding = plan_sharding(inputs.spec, inputs.columns, inputs.column_types, rows, shard_rows, inputs.column_spread)
     return IngestionPlan(inputs.spec, inputs.columns, inputs.column_types, tuple(partitions), sharding)
 
 

@@ -21,6 +21,7 @@ class SourceFile:
     types: Mapping[str, str] = field(default_factory=dict)  # column -> Arrow type alias, where known
     row_groups: tuple[int, ...] = ()  # Parquet: rows per row group
     rows: int = 0  # how many data rows: exact for Parquet, estimated from the sampled head for CSV; 0 = unknown
+    spread: Mapping[str, int] = field(default_factory=dict)  # column -> distinct values seen or possible, where known
 
 
 @dataclass(frozen=True)
@@ -143,6 +144,7 @@ class IngestionInputs:
     columns: tuple[str, ...]
     column_types: Mapping[str, str]  # column -> Arrow type alias
     files: tuple[SourceFile, ...]
+    column_spread: Mapping[str, int] = field(default_factory=dict)  # the first file's SourceFile.spread
 
     @property
     def bytes_total(self) -> int:
@@ -152,8 +154,9 @@ class IngestionInputs:
         # Per file only what the split needs: the columns and types every file shares are stored once.
         files = [{"uri": f.uri, "format": f.format.value, "size": f.size, "row_groups": list(f.row_groups),
                   "rows": f.rows} for f in self.files]
-        return {**self.spec.to_dict(), "inputs": {"columns": list(self.columns),
-                                                  "column_types": dict(self.column_types), "files": files}}
+        inputs = {"columns": list(self.columns), "column_types": dict(self.column_types),
+                  "column_spread": dict(self.column_spread), "files": files}
+        return {**self.spec.to_dict(), "inputs": inputs}
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any]) -> IngestionInputs:
@@ -161,7 +164,7 @@ class IngestionInputs:
         columns, types = tuple(inputs["columns"]), dict(inputs["column_types"])
         files = tuple(SourceFile(f["uri"], SourceFormat(f["format"]), int(f["size"]), columns, types,
                                  tuple(f["row_groups"]), int(f.get("rows", 0))) for f in inputs["files"])
-        return cls(IngestionSpec.from_dict(raw), columns, types, files)
+        return cls(IngestionSpec.from_dict(raw), columns, types, files, dict(inputs.get("column_spread", {})))
 
 
 @dataclass(frozen=True)

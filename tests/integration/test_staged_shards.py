@@ -9,9 +9,12 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
 import pytest
 
-from domain.types.ingestion import Cleaning, Dedupe, IngestionSpec, WriteMode
+from adapters.pyarrow_files.describe import describe
+from domain.types.ingestion import Cleaning, Dedupe, IngestionSpec, SourceFormat, WriteMode
 from entrypoints.container import Container
 from entrypoints.settings import Settings
 from tests.integration.test_ingestion_pipeline import finished
@@ -76,3 +79,21 @@ async def test_a_sharded_upsert_on_a_text_key_replaces_each_key_once(container, 
     balances = {row["name"]: row["balance"] for row in table}
     assert len(table) == len(balances) == 150
     assert balances["acct-10"] == 0.0 and balances["acct-75"] == 75.0 and balances["acct-149"] == 149.0
+
+
+def test_files_tell_how_many_values_a_column_holds_from_the_csv_sample_or_a_parquet_integers_range(tmp_path) -> None:
+    rows = pa.table({"flag": [i % 2 for i in range(500)], "id": list(range(1000, 1500)),
+                     "name": [f"n{i % 7}" for i in range(500)]})
+    pq.write_table(rows, tmp_path / "rows.parquet", row_group_size=100)
+    pacsv.write_csv(rows, tmp_path / "rows.csv")
+    assert describe(str(tmp_path / "rows.csv"), SourceFormat.AUTO, None).spread == {"flag": 2, "id": 500, "name": 7}
+    assert describe(str(tmp_path / "rows.parquet"), SourceFormat.AUTO, None).spread == {"flag": 2, "id": 500}
+
+
+async def test_a_leading_flag_column_does_not_decide_the_shards(container, tmp_path) -> None:
+    source = tmp_path / "flags.csv"
+    source.write_text("flag,id\n" + "\n".join(f"{i % 2},{i}" for i in range(400)) + "\n")
+    record = await container.ingestion().submit(IngestionSpec((str(source),), "flags", partitions=2,
+                                                              cleaning=Cleaning(Dedupe.EXACT)))
+    await finished(container, record.id)
+    assert (await container.jobs().get(record.id)).spec["plan"]["sharding"]["column"] == "id"

@@ -30,6 +30,17 @@ def test_exact_dedupe_over_many_rows_shards_on_the_best_spreading_planned_column
     assert plan_sharding(spec(), COLUMNS, {"score": "double"}, 1000, 100).column == "score"
 
 
+def test_a_column_known_to_hold_few_values_is_passed_over_for_one_that_fills_the_shards() -> None:
+    columns, types = ("year", "flag", "name", "id"), {"year": "int64", "flag": "int64", "name": "string", "id": "int64"}
+    wide = {"year": 12, "flag": 2, "name": 5000, "id": 90_000}
+    assert plan_sharding(spec(), columns, types, 1000, 100, wide) == Sharding(10, "id")  # 80 values needed
+    assert plan_sharding(spec(), columns, types, 1000, 100, {**wide, "id": 40}).column == "name"
+    unknown = {"year": 12, "flag": 2}  # a footer told about the integers only
+    assert plan_sharding(spec(), columns, types, 1000, 100, unknown).column == "id"
+    narrow = {"year": 12, "flag": 2, "name": 30, "id": 40}
+    assert plan_sharding(spec(), columns, types, 1000, 100, narrow).column == "id"  # the widest there is
+
+
 def test_nothing_to_dedupe_few_rows_or_no_hashable_column_is_one_shard() -> None:
     assert plan_sharding(spec(Dedupe.NONE), COLUMNS, TYPES, 10**9, 100) == Sharding()
     assert plan_sharding(spec(), COLUMNS, TYPES, rows=100, shard_rows=100) == Sharding()
