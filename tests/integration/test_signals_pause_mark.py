@@ -22,6 +22,15 @@ def signals(count: int) -> list[Signal]:
     return [Signal(f"{i}-0", "e0", 1, 0.5, 1, {"f0": 0.5}, 1.0) for i in range(1, count + 1)]
 
 
+async def behind(redis: aioredis.Redis, namespace: str, count: int) -> tuple[RedisSignalSink, RedisSignalReader]:
+    """A sink holding `count` signals its joined recorder has not read yet."""
+    sink = RedisSignalSink(redis, namespace)
+    recorder = RedisSignalReader(redis, namespace, "p1", recorder_group("p1"), "recorder")
+    await recorder.join()
+    await sink.write("p1", signals(count))
+    return sink, recorder
+
+
 async def paused(sink: RedisSignalSink) -> str | None:
     stats = await sink.stats("p1")
     return None if stats["paused"] is None else str(stats["paused"])
@@ -30,10 +39,7 @@ async def paused(sink: RedisSignalSink) -> str | None:
 async def test_stats_show_the_pause_through_the_hysteresis_band_until_the_consumer_resumes(
     redis_client: aioredis.Redis, namespace: str
 ) -> None:
-    sink = RedisSignalSink(redis_client, namespace)
-    recorder = RedisSignalReader(redis_client, namespace, "p1", recorder_group("p1"), "recorder")
-    await recorder.join()
-    await sink.write("p1", signals(21))
+    sink, recorder = await behind(redis_client, namespace, 21)
     gate = SignalBackpressure("p1", sink, SystemClock(), limit=20, check_every_s=0.0)
     assert await paused(sink) is None  # over the limit, but no consumer holds anything yet
     seen = []
@@ -48,9 +54,7 @@ async def test_stats_show_the_pause_through_the_hysteresis_band_until_the_consum
 async def test_a_mark_goes_with_a_consumer_that_stops_or_stops_renewing_it(
     redis_client: aioredis.Redis, namespace: str
 ) -> None:
-    sink = RedisSignalSink(redis_client, namespace)
-    await RedisSignalReader(redis_client, namespace, "p1", recorder_group("p1"), "recorder").join()
-    await sink.write("p1", signals(3))
+    sink, _ = await behind(redis_client, namespace, 3)
     gate = SignalBackpressure("p1", sink, SystemClock(), limit=2, check_every_s=0.0)
     assert await gate.holds()
     assert 9_000 < await redis_client.pttl(f"{namespace}pl:p1:stats:pause_marks") <= 10_000  # renewed at each check
@@ -65,10 +69,7 @@ async def test_a_mark_goes_with_a_consumer_that_stops_or_stops_renewing_it(
 async def test_one_consumer_resuming_leaves_the_pause_another_still_holds(
     redis_client: aioredis.Redis, namespace: str
 ) -> None:
-    sink = RedisSignalSink(redis_client, namespace)
-    recorder = RedisSignalReader(redis_client, namespace, "p1", recorder_group("p1"), "recorder")
-    await recorder.join()
-    await sink.write("p1", signals(26))
+    sink, recorder = await behind(redis_client, namespace, 26)
     strict = SignalBackpressure("p1", sink, SystemClock(), limit=20, check_every_s=0.0)
     lenient = SignalBackpressure("p1", sink, SystemClock(), limit=25, check_every_s=0.0)
     assert await strict.holds() and await lenient.holds()  # 26 behind: both hold
