@@ -16,7 +16,7 @@ import numpy.typing as npt
 import orjson
 
 from domain.types.column_batch import ColumnBatch
-from domain.types.streams import MalformedEvent, ParsedEvent, StreamEntry, parse_event
+from domain.types.streams import TS_MAX, TS_MIN, MalformedEvent, ParsedEvent, StreamEntry, parse_event
 
 Rejected = list[tuple[StreamEntry, str]]  # entries that can never be processed, with the reason
 _NUMBERS = frozenset({int, float})  # exact types: a bool is an int subclass and is refused
@@ -104,7 +104,7 @@ def _fast(entry: StreamEntry, entity_key: str,
         return None
     if ts is None:
         return str(entity), int(entry.id.partition("-")[0]) / 1000.0, values
-    return (str(entity), float(ts), values) if type(ts) in _NUMBERS else None
+    return (str(entity), float(ts), values) if type(ts) in _NUMBERS and TS_MIN <= ts <= TS_MAX else None
 
 
 def _reason(entry: StreamEntry, entity_key: str, fields: tuple[str, ...]) -> str:

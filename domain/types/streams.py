@@ -6,12 +6,16 @@ import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 
 class MalformedEvent(ValueError):
     """A source entry that can never be processed; the message is the reason kept in the DLQ."""
+
+
+# Event times the rest of the system can turn into a datetime: years 1..9999 in epoch seconds.
+TS_MIN, TS_MAX = datetime(1, 1, 2, tzinfo=UTC).timestamp(), datetime(9999, 12, 31, tzinfo=UTC).timestamp()
 
 
 @dataclass(frozen=True, slots=True)  # slots: one object per event, thousands per second
@@ -48,8 +52,8 @@ def parse_event(entry: StreamEntry, entity_key: str, fields: tuple[str, ...]) ->
 
 def _number(body: Mapping[str, Any], name: str) -> float:
     value = body.get(name)
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise MalformedEvent(f"field {name!r} must be a finite number, got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, int | float) or not _finite(value):
+        raise MalformedEvent(f"field {name!r} must be a finite number, got {_short(value)}")
     return float(value)
 
 
@@ -57,11 +61,28 @@ def _timestamp(ts: Any, entry_id: str) -> float:
     if ts is None:
         return int(entry_id.split("-")[0]) / 1000.0
     if isinstance(ts, int | float) and not isinstance(ts, bool):
+        if not (_finite(ts) and TS_MIN <= ts <= TS_MAX):
+            hint = " (it looks like milliseconds: send seconds)" if _finite(ts) and ts > TS_MAX else ""
+            raise MalformedEvent(f"'ts' must be epoch seconds within years 1..9999, got {_short(ts)}{hint}")
         return float(ts)
     try:
         return datetime.fromisoformat(str(ts).replace("Z", "+00:00")).timestamp()
     except ValueError:
-        raise MalformedEvent(f"'ts' must be RFC 3339 or epoch seconds, got {ts!r}") from None
+        raise MalformedEvent(f"'ts' must be RFC 3339 or epoch seconds, got {_short(ts)}") from None
+
+
+def _finite(value: int | float) -> bool:
+    """False for NaN, infinities and integers too large for a float (json reads any digits as an int)."""
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
+
+
+def _short(value: Any) -> str:
+    """The value as the reason shows it: a 400-digit number or a long string is cut, not stored whole."""
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:37]}..."
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,12 @@ RAW = [
     '{"x": 1, "y": 1}', '{"entity_id": "e", "x": 1}', '[1, 2]', '"text"', '{not json', "",
     '{"entity_id": "f", "x": 1, "y": 2, "ts": "yesterday"}',
     '{"entity_id": "g", "x": 1, "y": 2, "ts": null, "z": NaN}',
+    # Numbers no float holds, and times no datetime holds: refused with a reason, never an OverflowError
+    # that would fail (and after K tries dead-letter) the whole batch.
+    '{"entity_id": "h", "x": 1%s, "y": 2}' % ("0" * 400), '{"entity_id": "h", "x": 1, "y": 2, "ts": 1%s}' % ("0" * 400),
+    '{"entity_id": "h", "x": 1, "y": 2, "ts": 1e999}', '{"entity_id": "h", "x": 1, "y": 2, "ts": NaN}',
+    '{"entity_id": "h", "x": 1, "y": 2, "ts": -1e300}', '{"entity_id": "h", "x": 1, "y": 2, "ts": 1700000000000}',
+    '{"entity_id": "h", "x": 1, "y": 2, "ts": 253402214400}', '{"entity_id": "h", "x": 1, "y": 2, "ts": -62135510400}',
 ]
 
 
@@ -33,6 +39,10 @@ def test_the_batch_parser_agrees_with_parse_event_on_every_shape() -> None:
             expected_rejected.append((entry.id, str(exc)))
     assert list(events) == expected_events
     assert sorted((e.id, reason) for e, reason in rejected) == sorted(expected_rejected)
+    assert [e.entity for e in events if e.entity == "h"] == ["h", "h"]  # the two times at the limits
+    reasons = dict(expected_rejected)
+    assert "finite number, got 1000000000000000000000000000000000000..." in reasons[entries[18].id]
+    assert "milliseconds" in reasons[entries[23].id] and "years 1..9999" in reasons[entries[22].id]
 
 
 def test_a_batch_built_from_events_reads_back_the_same_events() -> None:
