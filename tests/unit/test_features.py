@@ -28,19 +28,25 @@ def naive(window: list[tuple[float, list[float]]], field: int, spec: FeatureSpec
     return float(simple[spec.agg])
 
 
-def random_windows(rng: np.random.Generator, n: int) -> list[list[tuple[float, list[float]]]]:
+Windows = list[list[tuple[float, list[float]]]]
+
+
+def random_windows(rng: np.random.Generator, n: int, rows: int | None = None) -> Windows:
+    """n windows of `rows` rows each, or of random lengths (then some are padded in the batch)."""
     windows = []
     for _ in range(n):
-        length = int(rng.integers(1, 30))
+        length = rows or int(rng.integers(1, 30))
         times = np.cumsum(rng.uniform(0.1, 2.0, length)) + 1.7e9
         a, b = rng.normal(size=length), rng.exponential(size=length)
         windows.append([(float(t), [float(x), float(y)]) for t, x, y in zip(times, a, b, strict=True)])
     return windows
 
 
-def test_vectorized_features_equal_the_naive_loop() -> None:
+@pytest.mark.parametrize("length", [None, 20], ids=["padded", "every-window-full"])
+def test_vectorized_features_equal_the_naive_loop(length: int | None) -> None:
     rng = np.random.default_rng(3)
-    windows = random_windows(rng, 200)
+    windows = random_windows(rng, 200, length)
+    assert len({len(w) for w in windows}) == (1 if length else 29)
     specs = [FeatureSpec(f"{f}_{a}", f, a) for f in ("a", "b") for a in AGGS]
     specs += [FeatureSpec("a_p90", "a", "percentile", 90.0), FeatureSpec("b_p10", "b", "percentile", 10.0)]
     matrix = features.compute(windows, ("a", "b"), specs)
