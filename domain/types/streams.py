@@ -25,6 +25,7 @@ class StreamEntry:
     id: str
     raw: str  # the `data` field: the event's JSON text, as the producer wrote it
     deliveries: int = 1
+    unreadable: str = ""  # why the source could not read `data` as text (raw then shows it escaped)
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,10 +38,12 @@ class ParsedEvent:
 
 def parse_event(entry: StreamEntry, entity_key: str, fields: tuple[str, ...]) -> ParsedEvent:
     """The event's entity, time and numeric fields, or MalformedEvent saying what is wrong."""
+    if entry.unreadable:
+        raise MalformedEvent(entry.unreadable)
     try:
         body = json.loads(entry.raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise MalformedEvent(f"bad JSON: {exc}") from None
+    except (ValueError, RecursionError) as exc:  # ValueError: bad JSON, or an integer past 4300 digits
+        raise MalformedEvent(f"bad JSON: {str(exc)[:200]}") from None
     if not isinstance(body, dict):
         raise MalformedEvent("an event must be a JSON object")
     entity = body.get(entity_key)

@@ -21,10 +21,13 @@ RAW = [
     '{"entity_id": "g", "x": 1, "y": 2, "ts": null, "z": NaN}',
     # Numbers no float holds, and times no datetime holds: refused with a reason, never an OverflowError
     # that would fail (and after K tries dead-letter) the whole batch.
-    '{"entity_id": "h", "x": 1%s, "y": 2}' % ("0" * 400), '{"entity_id": "h", "x": 1, "y": 2, "ts": 1%s}' % ("0" * 400),
+    '{"entity_id": "h", "x": 1' + "0" * 400 + ', "y": 2}',
+    '{"entity_id": "h", "x": 1, "y": 2, "ts": 1' + "0" * 400 + "}",
     '{"entity_id": "h", "x": 1, "y": 2, "ts": 1e999}', '{"entity_id": "h", "x": 1, "y": 2, "ts": NaN}',
     '{"entity_id": "h", "x": 1, "y": 2, "ts": -1e300}', '{"entity_id": "h", "x": 1, "y": 2, "ts": 1700000000000}',
     '{"entity_id": "h", "x": 1, "y": 2, "ts": 253402214400}', '{"entity_id": "h", "x": 1, "y": 2, "ts": -62135510400}',
+    '{"entity_id": "i", "x": 1' + "0" * 5000 + ', "y": 2}',  # past Python's 4300-digit limit
+    '{"entity_id": "i", "x": ' + "[" * 5000 + "1" + "]" * 5000 + ', "y": 2}',  # past the recursion limit
 ]
 
 
@@ -43,6 +46,7 @@ def test_the_batch_parser_agrees_with_parse_event_on_every_shape() -> None:
     reasons = dict(expected_rejected)
     assert "finite number, got 1000000000000000000000000000000000000..." in reasons[entries[18].id]
     assert "milliseconds" in reasons[entries[23].id] and "years 1..9999" in reasons[entries[22].id]
+    assert reasons[entries[26].id].startswith("bad JSON") and reasons[entries[27].id].startswith("bad JSON")
 
 
 def test_a_batch_built_from_events_reads_back_the_same_events() -> None:
