@@ -47,7 +47,7 @@ class RedisEventSource:
                 self._own_history = False
             reply = await self._redis.xreadgroup(self._group, self._consumer, {self._stream: ">"}, count=count,
                                                  block=block_ms if block_ms > 0 else None)
-            return [StreamEntry(i, raw, 1) for i, raw in _entries(reply)]
+            return [StreamEntry(i, raw, 1, unreadable) for i, raw, unreadable in _entries(reply)]
 
     async def ack(self, ids: Sequence[str]) -> None:
         if ids:
@@ -59,7 +59,7 @@ class RedisEventSource:
             await self._ensure_group()
             reply = await self._redis.xautoclaim(self._stream, self._group, self._consumer, min_idle_ms,
                                                  start_id="0-0", count=count)
-            claimed = [(text(i), _raw(f)) for i, f in reply[1] if f is not None]
+            claimed = [(text(i), *_data(f)) for i, f in reply[1] if f is not None]
             return await self._with_counts(claimed) if claimed else []
 
     async def trim(self) -> int:
@@ -94,29 +94,40 @@ class RedisEventSource:
                     return {"lag": int(group.get("lag") or 0), "pending": int(group["pending"])}
         return {"lag": 0, "pending": 0}
 
-    async def _with_counts(self, entries: list[tuple[str, str]]) -> list[StreamEntry]:
-        ids = [i for i, _ in entries]
+    async def _with_counts(self, entries: list[tuple[str, str, str]]) -> list[StreamEntry]:
+        ids = [i for i, _, _ in entries]
         low, high = min(ids, key=_id_key), max(ids, key=_id_key)
         rows = await self._redis.xpending_range(self._stream, self._group, min=low, max=high,
                                                 count=len(ids) * 2 + 10, consumername=self._consumer)
         counts = {text(r["message_id"]): int(r["times_delivered"]) for r in rows}
-        return [StreamEntry(i, raw, counts.get(i, 1)) for i, raw in entries]
+        return [StreamEntry(i, raw, counts.get(i, 1), unreadable) for i, raw, unreadable in entries]
 
 
-def _entries(reply: Any) -> list[tuple[str, str]]:
-    """(id, data) pairs; an entry trimmed while pending comes back empty and is skipped here."""
+def _entries(reply: Any) -> list[tuple[str, str, str]]:
+    """(id, data, why data is unreadable or ""); an entry trimmed while pending comes back empty and is skipped."""
     out = []
     for _stream, items in reply or []:
         if items and isinstance(items[0][0], bytes):  # the usual client: one decode per value, nothing else
-            out.extend((i.decode(), f[b"data"].decode() if b"data" in f else "") for i, f in items if f)
-        else:
-            out.extend((text(i), _raw(f)) for i, f in items if f)
+            try:
+                out += [(i.decode(), f[b"data"].decode() if b"data" in f else "", "") for i, f in items if f]
+                continue
+            except UnicodeDecodeError:  # some client wrote bytes that are not text: decode entry by entry
+                pass
+        out.extend((text(i), *_data(f)) for i, f in items if f)
     return out
 
 
-def _raw(fields: Any) -> str:
+def _data(fields: Any) -> tuple[str, str]:
+    """The `data` field as text (no field: "", which the parser dead-letters), and why it cannot be
+    read. Bytes that are not UTF-8 must not fail the read: the entry would stay pending and stop
+    the pipeline at every retry. They are kept escaped (\\xff) for the dead letter instead."""
     value = fields.get(b"data", fields.get("data")) if fields else None
-    return "" if value is None else text(value)  # no `data` field: the parser dead-letters it
+    if not isinstance(value, bytes):
+        return ("" if value is None else value), ""
+    try:
+        return value.decode(), ""
+    except UnicodeDecodeError as exc:
+        return value.decode(errors="backslashreplace"), f"data is not UTF-8 text (byte {exc.start}: {exc.reason})"
 
 
 def _id_key(entry_id: str) -> tuple[int, int]:

@@ -95,6 +95,8 @@ def _picker(fields: tuple[str, ...]) -> Callable[[Any], Sequence[Any]]:
 def _fast(entry: StreamEntry, entity_key: str,
           pick: Callable[[Any], Sequence[Any]]) -> tuple[str, float, Sequence[Any]] | None:
     """(entity, ts, values) of an event of the usual shape, else None; finiteness is checked later."""
+    if entry.unreadable:
+        return None
     try:
         body = orjson.loads(entry.raw)
         entity, values, ts = body[entity_key], pick(body), body.get("ts")

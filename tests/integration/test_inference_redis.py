@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import redis.asyncio as aioredis
 
+from adapters.redis_streams.keys import Keys
 from domain.services.inference import InferenceService
 from domain.services.pipelines import group_name
 from domain.types.errors import InvalidSpec
@@ -48,15 +49,20 @@ async def test_every_event_gets_a_signal_and_poison_events_are_dead_lettered(sta
     config = await stack.pipelines.save(pipeline())
     good = events(300)
     poison = ["{oops", '{"f0": 1}', '{"entity_id": "a", "f0": "x"}']
-    await stack.producer.append(config.stream, [*good[:150], *poison, *good[150:]])
+    await stack.producer.append(config.stream, [*good[:150], *poison])
+    # Any Redis client may XADD bytes that are not text: one such entry must not stop the reads.
+    await stack.redis.xadd(Keys(stack.namespace).stream(config.stream), {"data": b'{"entity_id": "\xff"}'})
+    await stack.producer.append(config.stream, good[150:])
     await run_until(stack.service(config, "c1"), stack, 300)
     rows = await stack.signal_rows("p1")
     assert len(rows) == 300 and {r["model_version"] for r in rows} == {1}
     assert {r["label"] for r in rows} <= {0, 1} and all(0.0 <= r["score"] <= 1.0 for r in rows)
     letters = await stack.dead_letters.list("p1", "event")
-    assert len(letters) == 3 and all(d.cause for d in letters)
+    assert len(letters) == 4 and all(d.cause for d in letters)
+    unreadable = [d for d in letters if "not UTF-8" in d.cause]
+    assert len(unreadable) == 1 and unreadable[0].payload["raw"] == '{"entity_id": "\\xff"}'
     stats = (await stack.pipelines.get("p1"))["stats"]
-    assert stats["events_processed"] == 300 and stats["pending"] == 0 and stats["dlq"] == 3
+    assert stats["events_processed"] == 300 and stats["pending"] == 0 and stats["dlq"] == 4
     assert stats["model_version"] == 1 and stats["p99_ms"] is not None
 
 
