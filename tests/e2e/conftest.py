@@ -1,5 +1,6 @@
-"""e2e helpers: each module defines its own `daemon` (a subprocess with the env it needs);
-`http` is a client session bound to that daemon's URL."""
+"""e2e helpers: each module defines its own `daemon` (a subprocess with the env it needs), mostly as
+`daemon = module_daemon(folder, env)` from tests/support/daemon.py; `http` is a client session bound
+to that daemon's URL (absolute URLs, which some modules build from `daemon.url`, pass through as they are)."""
 
 from __future__ import annotations
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
@@ -13,19 +13,14 @@ import pytest
 
 from adapters.sklearn.backend import SklearnModelBackend
 from domain.types.events import event_id_key
-from tests.support.daemon import DaemonProcess
+from tests.support.daemon import DaemonProcess, module_daemon
 from tests.support.ws_client import DEMO_SPEC, collect_events, submit
 
 pytestmark = pytest.mark.e2e
 ORDER = ["queued", "started", "data_loaded", "evaluated", "artifact_stored", "completed"]
 
 
-@pytest.fixture(scope="module")
-def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DaemonProcess]:
-    process = DaemonProcess(tmp_path_factory.mktemp("daemon"), {"MLPLANE_DEMO_ROWS": "20000"})
-    process.start()
-    yield process
-    assert process.stop() == 0, process.log_text()[-3000:]
+daemon = module_daemon("daemon", {"MLPLANE_DEMO_ROWS": "20000"})
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ import asyncio
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import aiohttp
@@ -15,18 +14,13 @@ import pyarrow.parquet as pq
 import pytest
 
 from entrypoints.api.schemas_ingestion import IngestionAcceptedOut
-from tests.support.daemon import DaemonProcess
+from tests.support.daemon import module_daemon, request_json
 from tests.support.ws_client import collect_events
 
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture(scope="module")
-def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DaemonProcess]:
-    process = DaemonProcess(tmp_path_factory.mktemp("ingest"), {"MLPLANE_SEED_DEMO": "false"})
-    process.start()
-    yield process
-    assert process.stop() == 0, process.log_text()[-3000:]
+daemon = module_daemon("ingest", {"MLPLANE_SEED_DEMO": "false"})
 
 
 @pytest.fixture(scope="module")
@@ -43,8 +37,7 @@ def sources(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 
 async def post(session: aiohttp.ClientSession, url: str, body: dict) -> tuple[int, dict]:
-    async with session.post(f"{url}/v1/ingestions", json=body) as response:
-        return response.status, await response.json()
+    return await request_json(session, "POST", f"{url}/v1/ingestions", body)
 
 
 async def test_an_ingestion_of_csv_and_parquet_loads_the_clean_rows(daemon, session, sources) -> None:

@@ -10,19 +10,14 @@ from collections.abc import Iterator
 import aiohttp
 import pytest
 
-from tests.support.daemon import DaemonProcess
+from tests.support.daemon import module_daemon, request_json
 from tests.support.http_files import FileServer
 
 pytestmark = pytest.mark.e2e
 SETTING = "MLPLANE_INGEST_HTTP_PRIVATE_HOSTS"
 
 
-@pytest.fixture(scope="module")
-def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DaemonProcess]:
-    process = DaemonProcess(tmp_path_factory.mktemp("hosts"), {"MLPLANE_SEED_DEMO": "false"})
-    process.start()
-    yield process
-    assert process.stop() == 0, process.log_text()[-3000:]
+daemon = module_daemon("hosts", {"MLPLANE_SEED_DEMO": "false"})
 
 
 @pytest.fixture(scope="module")
@@ -37,8 +32,7 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FileServer]:
 async def test_a_loopback_url_is_refused_by_default_naming_the_setting(daemon, session, files, host) -> None:
     url = files.url("rows.csv").replace("127.0.0.1", host)
     body = {"sources": [url], "table": "rows", "format": "csv"}
-    async with session.post(f"{daemon.url}/v1/ingestions", json=body) as response:
-        status, answer = response.status, await response.json()
+    status, answer = await request_json(session, "POST", f"{daemon.url}/v1/ingestions", body)
     assert status == 422, answer
     message = answer["error"]["message"]
     assert url in message and "loopback address" in message and f"{SETTING}=true" in message, message
@@ -48,5 +42,6 @@ async def test_a_loopback_url_is_refused_by_default_naming_the_setting(daemon, s
 
 async def test_a_link_local_url_is_still_refused(daemon, session: aiohttp.ClientSession) -> None:
     url = "http://169.254.169.254/computeMetadata/v1/instance/service-accounts/default/token"
-    async with session.post(f"{daemon.url}/v1/ingestions", json={"sources": [url], "table": "t"}) as response:
-        assert response.status == 422 and "link-local" in (await response.json())["error"]["message"]
+    body = {"sources": [url], "table": "t"}
+    status, answer = await request_json(session, "POST", f"{daemon.url}/v1/ingestions", body)
+    assert status == 422 and "link-local" in answer["error"]["message"]

@@ -10,7 +10,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from tests.support.daemon import DaemonProcess
+from tests.support.daemon import DaemonProcess, request_json, run_until_teardown
 
 pytestmark = pytest.mark.e2e
 CSV = "id,score\n1,0.5\n2,0.25\n"
@@ -32,16 +32,12 @@ def layout(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 @pytest.fixture(scope="module")
 def daemon(layout: dict[str, Path]) -> Iterator[DaemonProcess]:
     roots = json.dumps([str(layout["allowed"]), str(layout["data"])])  # the data dir stays refused inside a root
-    process = DaemonProcess(layout["data"], {"MLPLANE_SEED_DEMO": "false", "MLPLANE_INGEST_LOCAL_ROOTS": roots})
-    process.start()
-    yield process
-    assert process.stop() == 0, process.log_text()[-3000:]
+    yield from run_until_teardown(layout["data"], {"MLPLANE_SEED_DEMO": "false", "MLPLANE_INGEST_LOCAL_ROOTS": roots})
 
 
 async def post(session: aiohttp.ClientSession, daemon: DaemonProcess, source: str) -> tuple[int, dict]:
     body = {"sources": [source], "table": "rows", "format": "csv"}
-    async with session.post(f"{daemon.url}/v1/ingestions", json=body) as response:
-        return response.status, await response.json()
+    return await request_json(session, "POST", f"{daemon.url}/v1/ingestions", body)
 
 
 async def test_a_file_under_a_root_is_accepted(daemon, session, layout) -> None:

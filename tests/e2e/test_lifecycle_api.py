@@ -5,24 +5,18 @@ from __future__ import annotations
 
 import io
 import zipfile
-from collections.abc import Iterator
 
 import aiohttp
 import pytest
 
-from tests.support.daemon import DaemonProcess
+from tests.support.daemon import DaemonProcess, module_daemon
 from tests.support.ws_client import DEMO_SPEC, collect_events, submit
 
 pytestmark = pytest.mark.e2e
 MODEL = "lifecycle"
 
 
-@pytest.fixture(scope="module")
-def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DaemonProcess]:
-    process = DaemonProcess(tmp_path_factory.mktemp("lifecycle"), {"MLPLANE_DEMO_ROWS": "5000"})
-    process.start()
-    yield process
-    assert process.stop() == 0, process.log_text()[-3000:]
+daemon = module_daemon("lifecycle", {"MLPLANE_DEMO_ROWS": "5000"})
 
 
 async def train(http: aiohttp.ClientSession, daemon: DaemonProcess) -> int:

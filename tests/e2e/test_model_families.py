@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Iterator
 
 import pytest
 
-from tests.support.daemon import DaemonProcess
+from tests.support.daemon import module_daemon
 from tests.support.ws_client import DEMO_SPEC, collect_events, submit
 
 pytestmark = pytest.mark.e2e
@@ -20,12 +19,7 @@ FAMILIES = [
 ]
 
 
-@pytest.fixture(scope="module")
-def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DaemonProcess]:
-    process = DaemonProcess(tmp_path_factory.mktemp("families"), {"MLPLANE_DEMO_ROWS": "8000"})
-    process.start()
-    yield process
-    assert process.stop() == 0, process.log_text()[-3000:]
+daemon = module_daemon("families", {"MLPLANE_DEMO_ROWS": "8000"})
 
 
 @pytest.mark.parametrize(("algorithm", "hyperparameters"), FAMILIES)

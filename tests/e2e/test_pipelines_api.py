@@ -6,45 +6,22 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import numpy as np
 import pytest
 
-from tests.support.daemon import DaemonProcess
+from tests.support.daemon import DaemonProcess, module_daemon, poll_json, request_json
 
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture(scope="module")
-def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DaemonProcess]:
-    process = DaemonProcess(tmp_path_factory.mktemp("daemon"), {"MLPLANE_DEMO_ROWS": "3000"})
-    process.start()
-    yield process
-    assert process.stop() == 0, process.log_text()[-3000:]
+daemon = module_daemon("daemon", {"MLPLANE_DEMO_ROWS": "3000"})
 
 
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as client:
-        yield client
-
-
-async def get(http: aiohttp.ClientSession, url: str) -> tuple[int, Any]:
-    async with http.get(url) as reply:
-        return reply.status, await reply.json()
-
-
-async def poll(http: aiohttp.ClientSession, url: str, ready: Any, timeout: float = 90.0) -> Any:
-    async with asyncio.timeout(timeout):
-        while True:
-            status, body = await get(http, url)
-            if status == 200 and ready(body):
-                return body
-            await asyncio.sleep(0.2)
+poll = partial(poll_json, timeout=90.0)
 
 
 def demo_events(n: int) -> list[dict[str, Any]]:
@@ -61,7 +38,7 @@ async def test_events_posted_to_the_demo_stream_become_signals_with_stats(daemon
     body = await poll(http, f"{daemon.url}/v1/pipelines/demo", lambda b: b["stats"]["events_processed"] >= 120)
     stats = body["stats"]
     assert stats["model_version"] == 1 and stats["pending"] == 0 and stats["p50_ms"] is not None
-    status, listing = await get(http, f"{daemon.url}/v1/pipelines")
+    status, listing = await request_json(http, "GET", f"{daemon.url}/v1/pipelines")
     assert status == 200 and [p["name"] for p in listing["pipelines"]] == ["demo"]
 
 

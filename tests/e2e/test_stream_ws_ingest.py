@@ -5,41 +5,20 @@ messages get an error reply on a socket that stays open."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import aiohttp
 import numpy as np
 import pytest
 
-from tests.support.daemon import DaemonProcess
+from tests.support.daemon import DaemonProcess, module_daemon, poll_json
 
 pytestmark = pytest.mark.e2e
 RECORDED = {"stream": "demo_events", "model": "demo-churn", "features": [f"f{i}" for i in range(8)],
             "signals_table": "demo_signals"}
 
 
-@pytest.fixture(scope="module")
-def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DaemonProcess]:
-    process = DaemonProcess(tmp_path_factory.mktemp("daemon"), {"MLPLANE_DEMO_ROWS": "3000"})
-    process.start()
-    yield process
-    assert process.stop() == 0, process.log_text()[-3000:]
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as client:
-        yield client
-
-
-async def poll(http: aiohttp.ClientSession, url: str, ready: Any, timeout: float = 120.0) -> Any:
-    async with asyncio.timeout(timeout):
-        while True:
-            async with http.get(url) as reply:
-                if reply.status == 200 and ready(body := await reply.json()):
-                    return body
-            await asyncio.sleep(0.2)
+daemon = module_daemon("daemon", {"MLPLANE_DEMO_ROWS": "3000"})
 
 
 def events(n: int, seed: int) -> list[dict[str, Any]]:
@@ -48,7 +27,7 @@ def events(n: int, seed: int) -> list[dict[str, Any]]:
 
 
 async def test_batches_over_the_websocket_become_signals_recorded_once_each(daemon: DaemonProcess, http) -> None:
-    await poll(http, f"{daemon.url}/v1/pipelines/demo", lambda b: True)  # the demo model is trained
+    await poll_json(http, f"{daemon.url}/v1/pipelines/demo", lambda b: True)  # the demo model is trained
     async with http.put(f"{daemon.url}/v1/pipelines/recorded", json=RECORDED) as reply:
         assert reply.status == 200, await reply.text()
         assert (await reply.json())["signals_table"] == "demo_signals"
@@ -74,16 +53,16 @@ async def test_batches_over_the_websocket_become_signals_recorded_once_each(daem
     assert single["accepted"] == 1 and last["accepted"] == 40
     ids = first["ids"] + single["ids"] + last["ids"]
     assert len(set(ids)) == 101
-    table = await poll(http, f"{daemon.url}/v1/tables/demo_signals", lambda b: b["row_count"] >= 101)
+    table = await poll_json(http, f"{daemon.url}/v1/tables/demo_signals", lambda b: b["row_count"] >= 101)
     columns = {c["name"] for c in table["columns"]}
     assert {"event_id", "entity", "model_version", "score", "label", "latency_ms", "f_f0", "written_at"} <= columns
     await asyncio.sleep(1.5)  # a duplicate row would land within this
-    again = await poll(http, f"{daemon.url}/v1/tables/demo_signals", lambda b: True)
+    again = await poll_json(http, f"{daemon.url}/v1/tables/demo_signals", lambda b: True)
     assert again["row_count"] == 101
 
 
 async def test_a_signals_table_that_is_not_an_identifier_is_a_422_naming_the_field(daemon, http) -> None:
-    await poll(http, f"{daemon.url}/v1/pipelines/demo", lambda b: True)
+    await poll_json(http, f"{daemon.url}/v1/pipelines/demo", lambda b: True)
     async with http.put(f"{daemon.url}/v1/pipelines/bad", json={**RECORDED, "signals_table": "x; drop"}) as reply:
         assert reply.status == 422
         assert (await reply.json())["error"]["details"]["field"] == "signals_table"

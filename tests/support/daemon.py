@@ -1,7 +1,9 @@
-"""Runs `mlplane up` as a real subprocess on a free loopback port, for e2e and integration tests."""
+"""Runs `mlplane up` as a real subprocess on a free loopback port, for e2e and integration tests;
+`module_daemon` makes the per-module `daemon` fixture, `request_json`/`poll_json` talk to it."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
@@ -11,8 +13,12 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
 
 BANNER = re.compile(r"mlplane serving (http://127\.0\.0\.1:\d+)|mlplane worker ready")
 
@@ -77,3 +83,42 @@ class DaemonProcess:
 
     def log_text(self) -> str:
         return "".join(self.output)
+
+
+def run_until_teardown(data_dir: Path, env: Mapping[str, str] | None = None) -> Iterator[DaemonProcess]:
+    """The body of a `daemon` fixture (`yield from` it): start, lend the process to the tests, then stop it
+    gracefully. A non-zero exit fails the teardown showing the log's tail, where the cause is."""
+    process = DaemonProcess(data_dir, env)
+    process.start()
+    yield process
+    assert process.stop() == 0, process.log_text()[-3000:]
+
+
+def module_daemon(folder: str, env: Mapping[str, str]) -> Any:
+    """A module-scoped `daemon` fixture (assign it to `daemon` in the test module): starting one costs
+    seconds, so a module's tests share it. `folder` names its data dir under pytest's temp dir."""
+
+    @pytest.fixture(scope="module")
+    def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DaemonProcess]:
+        yield from run_until_teardown(tmp_path_factory.mktemp(folder), env)
+
+    return daemon
+
+
+async def request_json(session: aiohttp.ClientSession, method: str, url: str,
+                       body: Any = None) -> tuple[int, Any]:
+    """The status and the JSON answer of one call; a 204 has no body to parse, so it answers {}."""
+    async with session.request(method, url, json=body) as response:
+        return response.status, (await response.json() if response.status != 204 else {})
+
+
+async def poll_json(session: aiohttp.ClientSession, url: str, ready: Callable[[Any], bool],
+                    timeout: float = 120.0) -> Any:
+    """GET `url` until it answers 200 with a body `ready` accepts: the daemon reaches most states
+    (a trained demo model, processed events) in the background, after the call that asked for them."""
+    async with asyncio.timeout(timeout):
+        while True:
+            async with session.get(url) as reply:
+                if reply.status == 200 and ready(body := await reply.json()):
+                    return body
+            await asyncio.sleep(0.2)
