@@ -10,7 +10,8 @@ from typing import Any
 from domain.services.aliases import AliasService
 from domain.services.registry import ModelRegistry
 from domain.types.errors import InvalidSpec, NotFound
-from domain.types.pipelines import PipelineConfig, stream_name
+from domain.types.identifiers import stream_name
+from domain.types.pipelines import PipelineConfig
 from ports.dead_letters import DeadLetters
 from ports.pipeline_store import PipelineStore
 from ports.signal_sink import SignalSink

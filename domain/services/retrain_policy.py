@@ -24,7 +24,7 @@ class RetrainRequest:
 
     def __post_init__(self) -> None:
         model_name(self.model)
-        model_name(self.alias)
+        model_name(self.alias, "alias")
         if self.tolerance < 0 or self.min_new_rows < 0:
             raise InvalidSpec("tolerance and min_new_rows must not be negative")
 

@@ -10,11 +10,19 @@ from domain.types.errors import InvalidIdentifier
 _MODEL_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,62}")
 # Tables and columns are quoted as SQL identifiers; the pattern keeps them portable.
 _SQL_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
+# Stream names become Redis key segments.
+_STREAM = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,62}")
 
 
-def model_name(value: str) -> str:
-    """Return `value` if it is a valid model name, else raise InvalidIdentifier."""
-    return _check(value, _MODEL_NAME, "model name", "letters, digits, '-', '_'; starts with a letter; max 63")
+def model_name(value: str, kind: str = "model name") -> str:
+    """Return `value` if it is a valid model name, else raise InvalidIdentifier. Aliases, pipelines,
+    rules and actions follow the same rule; `kind` says which one the caller got wrong."""
+    return _check(value, _MODEL_NAME, kind, "letters, digits, '-', '_'; starts with a letter; max 63")
+
+
+def stream_name(value: str) -> str:
+    """Return `value` if it is a valid stream name, else raise InvalidIdentifier."""
+    return _check(value, _STREAM, "stream name", "letters, digits, '_', '.', '-'; starts with a letter; max 63")
 
 
 def sql_identifier(value: str, kind: str = "identifier") -> str:

@@ -6,27 +6,20 @@ naming the field; `to_dict` is its exact inverse, so configs round-trip through 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from domain.types import config_fields as fields
 from domain.types.errors import InvalidSpec
-from domain.types.identifiers import model_name, sql_identifier
+from domain.types.identifiers import model_name, sql_identifier, stream_name
 from domain.types.rules import ActionSpec, RuleSpec
 
 AGGREGATIONS = frozenset(
     {"last", "mean", "std", "min", "max", "sum", "count", "slope", "skew", "kurtosis", "percentile"}
 )
-_STREAM = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,62}")
-
-
-def stream_name(value: str) -> str:
-    """Stream names become Redis key segments: letters, digits, '_', '.', '-'; max 63."""
-    if not isinstance(value, str) or _STREAM.fullmatch(value) is None:
-        raise InvalidSpec(f"invalid stream name {value!r}: letters, digits, '_', '.', '-'; starts with a letter",
-                          {"field": "stream"})
-    return value
+_KEYS = frozenset({"name", "stream", "entity_key", "model", "alias", "features", "window", "batch_size",
+                   "max_wait_ms", "max_deliveries", "rules", "actions", "signals_table"})
 
 
 @dataclass(frozen=True)
@@ -57,8 +50,10 @@ class WindowSpec:
     seconds: float | None = None
 
     def __post_init__(self) -> None:
-        if not 1 <= self.events <= 10_000 or (self.seconds is not None and self.seconds <= 0):
-            raise InvalidSpec("window: events in 1..10000, seconds > 0", {"field": "window"})
+        seconds_ok = self.seconds is None or (fields.finite(self.seconds) and self.seconds > 0)
+        if type(self.events) is not int or not 1 <= self.events <= 10_000 or not seconds_ok:
+            raise InvalidSpec("window: events an integer in 1..10000, seconds a finite number > 0 (or null)",
+                              {"field": "window"})
 
 
 @dataclass(frozen=True)
@@ -78,9 +73,9 @@ class PipelineConfig:
     signals_table: str | None = None  # also record every signal in this warehouse table
 
     def __post_init__(self) -> None:
-        model_name(self.name)
+        model_name(self.name, "pipeline name")
         model_name(self.model)
-        model_name(self.alias)
+        model_name(self.alias, "alias")
         sql_identifier(self.entity_key, "entity key")
         stream_name(self.stream)
         if not self.features:
@@ -130,30 +125,42 @@ class PipelineConfig:
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any]) -> PipelineConfig:
+        raw = fields.mapping(raw, "pipeline")
+        fields.known_keys(raw, _KEYS, "pipeline")
+        name, model = fields.required(raw, "name", "pipeline"), fields.required(raw, "model", "pipeline")
+        window = fields.mapping({} if raw.get("window") is None else raw["window"], "window")
+        fields.known_keys(window, ("events", "seconds"), "window")
+        listed = {key: fields.array(raw, key, "pipeline") for key in ("features", "rules", "actions")}
         try:
             return cls(
-                name=raw["name"], stream=raw.get("stream") or raw["name"],
-                entity_key=raw.get("entity_key", "entity_id"),
-                model=raw["model"], alias=raw.get("alias", "production"),
-                features=tuple(_feature(f) for f in raw["features"]),
-                window=WindowSpec(**(raw.get("window") or {})),
-                batch_size=int(raw.get("batch_size", 256)), max_wait_ms=int(raw.get("max_wait_ms", 20)),
-                max_deliveries=int(raw.get("max_deliveries", 5)),
-                rules=tuple(RuleSpec.from_dict(r) for r in raw.get("rules") or ()),
-                actions=tuple(ActionSpec.from_dict(a) for a in raw.get("actions") or ()),
+                name=name, stream=name if raw.get("stream") is None else raw["stream"],
+                entity_key=raw.get("entity_key", "entity_id"), model=model, alias=raw.get("alias", "production"),
+                features=tuple(_feature(f, f"features[{i}]") for i, f in enumerate(listed["features"])),
+                window=WindowSpec(fields.integer(window, "events", 20, "window"),
+                                  fields.number(window, "seconds", None, "window")),
+                batch_size=fields.integer(raw, "batch_size", 256, "pipeline"),
+                max_wait_ms=fields.integer(raw, "max_wait_ms", 20, "pipeline"),
+                max_deliveries=fields.integer(raw, "max_deliveries", 5, "pipeline"),
+                rules=tuple(RuleSpec.from_dict(r, f"rules[{i}]") for i, r in enumerate(listed["rules"])),
+                actions=tuple(ActionSpec.from_dict(a, f"actions[{i}]") for i, a in enumerate(listed["actions"])),
                 signals_table=raw.get("signals_table") or None,
             )
         except InvalidSpec:
             raise
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        except (TypeError, ValueError, AttributeError) as exc:  # a shape the checks above did not foresee
             raise InvalidSpec(f"invalid pipeline: {type(exc).__name__}: {exc}", {"field": str(exc)}) from exc
 
 
-def _feature(raw: Any) -> FeatureSpec:
-    """`"f0"` means the last value of f0; a dict names field, agg, q and optionally the name."""
+def _feature(raw: Any, where: str) -> FeatureSpec:
+    """`"f0"` means the last value of f0; an object names field, agg, q and optionally the name."""
     if isinstance(raw, str):
         return FeatureSpec(raw, raw)
-    agg = raw.get("agg", "last")
-    default = raw["field"] if agg == "last" else f"{raw['field']}_{agg}"
-    q = None if raw.get("q") is None else float(raw["q"])
-    return FeatureSpec(raw.get("name") or default, raw["field"], agg, q)
+    if not isinstance(raw, Mapping):
+        raise InvalidSpec(f"{where} must be a field name or an object with field, agg, q, name; got "
+                          f"{fields.kind(raw)}", {"field": where})
+    fields.known_keys(raw, ("name", "field", "agg", "q"), where)
+    column, agg = fields.required(raw, "field", where), raw.get("agg", "last")
+    if not isinstance(column, str) or not isinstance(agg, str):
+        raise InvalidSpec(f"{where}: 'field' and 'agg' are strings", {"field": where})
+    default = column if agg == "last" else f"{column}_{agg}"
+    return FeatureSpec(raw.get("name") or default, column, agg, fields.number(raw, "q", None, where))

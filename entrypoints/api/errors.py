@@ -10,6 +10,7 @@ from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
 from domain.types import errors
+from domain.types.config_fields import kind
 
 log = logging.getLogger(__name__)
 Model = TypeVar("Model", bound=BaseModel)
@@ -40,15 +41,28 @@ def from_exception(exc: BaseException) -> web.Response:
     return error_response(500, "internal_error", "internal error; see the server log for the request id")
 
 
-async def parse_body(request: web.Request, model: type[Model]) -> Model:
-    """Read a JSON body into `model`; every problem becomes a 4xx naming what to fix."""
+async def read_json(request: web.Request) -> Any:
+    """The request's JSON body; every problem becomes a 4xx naming it."""
     if request.content_type != "application/json":
         raise web.HTTPUnsupportedMediaType(text="send the body as application/json")
-    raw = await request.read()  # raises 413 past client_max_size
+    return loads(await request.read(), "body")  # read() raises 413 past client_max_size
+
+
+def loads(text: bytes | str, what: str) -> Any:
+    """Parse JSON from a client: malformed text is an InvalidSpec naming where, never a 500."""
     try:
-        data = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise errors.InvalidSpec(f"malformed JSON body: {exc}", {"position": getattr(exc, "pos", None)}) from exc
+        return json.loads(text)
+    except RecursionError:  # the decoder recurses once per nesting level: [[[[...]]]] exhausts the stack
+        raise errors.InvalidSpec(f"malformed JSON {what}: nested too deeply", {"position": None}) from None
+    except ValueError as exc:  # bad syntax, bad UTF-8, or an integer past Python's 4300-digit limit
+        raise errors.InvalidSpec(f"malformed JSON {what}: {exc}", {"position": getattr(exc, "pos", None)}) from None
+
+
+async def parse_body(request: web.Request, model: type[Model]) -> Model:
+    """Read a JSON body into `model`; every problem becomes a 4xx naming what to fix."""
+    data = await read_json(request)
+    if not isinstance(data, dict):  # else pydantic's "valid dictionary or instance of TrainingSpecIn"
+        raise errors.InvalidSpec(f"the body must be a JSON object, got {kind(data)}", {"field": "body"})
     try:
         return model.model_validate(data)
     except ValidationError as exc:

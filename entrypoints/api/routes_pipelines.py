@@ -2,36 +2,27 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from aiohttp import web
 from prometheus_client import Counter
 
 from domain.types.errors import InvalidSpec
 from domain.types.pipelines import PipelineConfig
+from entrypoints.api.errors import read_json
 from entrypoints.api.keys import CONTAINER
 
 ACCEPTED = Counter("mlplane_stream_events_accepted_total", "Events accepted into streams", ["stream"])
 routes = web.RouteTableDef()
 
 
-async def _json(request: web.Request) -> Any:
-    if request.content_type != "application/json":
-        raise web.HTTPUnsupportedMediaType(text="send the body as application/json")
-    try:
-        return json.loads(await request.read())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InvalidSpec(f"malformed JSON body: {exc}") from exc
-
-
 @routes.put("/v1/pipelines/{name}")
 async def put_pipeline(request: web.Request) -> web.Response:
     """Validated against the model the alias serves: mismatched features are a 422."""
-    body = await _json(request)
+    body = await read_json(request)
     if not isinstance(body, dict):
         raise InvalidSpec("the pipeline must be a JSON object")
-    config = PipelineConfig.from_dict({**body, "name": request.match_info["name"]})
+    # A GET answer sent back edited carries its live stats: read-only, so ignored rather than refused.
+    editable = {key: value for key, value in body.items() if key != "stats"}
+    config = PipelineConfig.from_dict({**editable, "name": request.match_info["name"]})
     saved = await request.app[CONTAINER].pipelines().save(config)
     return web.json_response(saved.to_dict())
 
@@ -49,7 +40,7 @@ async def list_pipelines(request: web.Request) -> web.Response:
 @routes.post("/v1/streams/{name}/events")
 async def post_events(request: web.Request) -> web.Response:
     stream = request.match_info["name"]
-    body = await _json(request)
+    body = await read_json(request)
     events = body.get("events") if isinstance(body, dict) else None
     if not isinstance(events, list):
         raise InvalidSpec('send {"events": [{...}, ...]}', {"field": "events"})

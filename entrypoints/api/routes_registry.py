@@ -33,14 +33,14 @@ async def move_alias(request: web.Request) -> web.Response:
     # An absent expected_version moves unconditionally; an explicit null requires no alias yet.
     expected = body.expected_version if "expected_version" in body.model_fields_set else UNCONDITIONAL
     move = await request.app[CONTAINER].aliases().move(
-        model_name(request.match_info["name"]), model_name(request.match_info["alias"]), body.version,
+        model_name(request.match_info["name"]), model_name(request.match_info["alias"], "alias"), body.version,
         reason=body.reason, by=body.by, expected_version=expected)
     return web.json_response(move.to_dict())
 
 
 @routes.get("/v1/models/{name}/aliases/{alias}/history")
 async def alias_history(request: web.Request) -> web.Response:
-    name, alias = model_name(request.match_info["name"]), model_name(request.match_info["alias"])
+    name, alias = model_name(request.match_info["name"]), model_name(request.match_info["alias"], "alias")
     aliases = request.app[CONTAINER].aliases()
     if "at" in request.query:
         move = await aliases.serving_at(name, alias, _moment(request.query["at"]))

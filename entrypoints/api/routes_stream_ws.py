@@ -20,7 +20,8 @@ from aiohttp import WSMsgType, web
 
 from domain.services.pipelines import PipelineService
 from domain.types.errors import InvalidSpec, MlplaneError
-from domain.types.pipelines import stream_name
+from domain.types.identifiers import stream_name
+from entrypoints.api.errors import loads
 from entrypoints.api.keys import CONTAINER, SETTINGS, SOCKETS
 from entrypoints.api.routes_pipelines import ACCEPTED
 
@@ -63,10 +64,7 @@ async def _append(pipelines: PipelineService, stream: str, text: str) -> dict[st
 
 
 def _events(text: str) -> list[Any]:
-    try:
-        body = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InvalidSpec(f"malformed JSON message: {exc}", {"position": exc.pos}) from exc
+    body = loads(text, "message")
     if isinstance(body, dict) and isinstance(body.get("events"), list):
         return list(body["events"])
     if isinstance(body, dict):

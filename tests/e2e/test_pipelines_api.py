@@ -50,6 +50,20 @@ async def test_a_pipeline_whose_features_do_not_match_the_model_is_refused(daemo
         assert "do not match" in (await reply.json())["error"]["message"]
 
 
+async def test_a_pipeline_read_edited_and_put_back_is_saved_and_a_misspelt_setting_is_refused(
+        daemon: DaemonProcess, http) -> None:
+    current = await poll(http, f"{daemon.url}/v1/pipelines/demo", lambda b: True)
+    assert "stats" in current  # sent back as read: the live stats are ignored, not an unknown field
+    status, saved = await request_json(http, "PUT", f"{daemon.url}/v1/pipelines/demo",
+                                       {**current, "max_wait_ms": current["max_wait_ms"] + 1})
+    assert status == 200 and saved["max_wait_ms"] == current["max_wait_ms"] + 1, saved
+    status, refused = await request_json(http, "PUT", f"{daemon.url}/v1/pipelines/demo",
+                                         {**saved, "batchsize": 10})
+    assert status == 422 and "batchsize" in refused["error"]["message"], refused
+    status, _ = await request_json(http, "PUT", f"{daemon.url}/v1/pipelines/demo", current)
+    assert status == 200
+
+
 async def test_malformed_events_are_listed_replayed_and_purged_in_the_dlq(daemon: DaemonProcess, http) -> None:
     await poll(http, f"{daemon.url}/v1/pipelines/demo", lambda b: True)
     bad = [{"f0": 1.0}, {"entity_id": "x", "f0": "high"}]
