@@ -6,6 +6,7 @@ import logging
 import sys
 
 import structlog
+from aiohttp.http_exceptions import BadHttpMessage
 
 
 def configure_logging(level: str = "info") -> None:
@@ -34,3 +35,15 @@ def configure_logging(level: str = "info") -> None:
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)  # our middleware logs requests
+    logging.getLogger("aiohttp.server").addFilter(_client_error_without_traceback)
+
+
+def _client_error_without_traceback(record: logging.LogRecord) -> bool:
+    """aiohttp answers a request it cannot parse (a URL past 8 KB, a broken header) with a 400 itself,
+    before any middleware, and logs it as an error with a traceback: that is the client's mistake, and
+    one warning line saying what it was is enough."""
+    exc = record.exc_info[1] if record.exc_info else None
+    if isinstance(exc, BadHttpMessage):
+        record.msg, record.args = "%s: %s", (record.getMessage(), exc.message)
+        record.exc_info, record.levelno, record.levelname = None, logging.WARNING, "WARNING"
+    return True

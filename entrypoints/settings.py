@@ -16,6 +16,7 @@ from pydantic_settings import (
 )
 
 from domain.services.ingestion_shards import DEFAULT_SHARD_ROWS
+from domain.types.lifecycle import MAX_RETENTION_DAYS
 
 Profile = Literal["local", "emulated", "gcp"]
 
@@ -62,8 +63,8 @@ class Settings(BaseSettings):
     shutdown_grace_s: float = Field(default=30.0, ge=0)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     retention_keep_last: int = Field(default=5, ge=1)
-    retention_keep_days: float = Field(default=30.0, ge=0)
-    retention_alias_days: float = Field(default=30.0, ge=0)
+    retention_keep_days: float = Field(default=30.0, ge=0, le=MAX_RETENTION_DAYS)
+    retention_alias_days: float = Field(default=30.0, ge=0, le=MAX_RETENTION_DAYS)
     orphan_grace_hours: float = Field(default=24.0, ge=0)
     job_retention_days: float = Field(default=30.0, ge=0, le=36500, description="a finished job's record and "
                                       "events are kept this long, then deleted (GET answers 404); 0: forever")

@@ -7,10 +7,11 @@ from typing import Annotated, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Fraction = Annotated[float, Field(gt=0.0, le=1.0)]
+Seed = Annotated[int, Field(ge=0, le=2**32 - 1, description="what scikit-learn takes; else the fit fails")]
 
 
 class _Params(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)  # an infinite penalty fits nothing
 
 
 class DecisionTreeClassifierParams(_Params):
@@ -19,7 +20,7 @@ class DecisionTreeClassifierParams(_Params):
     min_samples_split: int = Field(default=2, ge=2)
     min_samples_leaf: int = Field(default=1, ge=1)
     class_weight: Literal["balanced"] | None = None
-    random_state: int = 0
+    random_state: Seed = 0
 
 
 class DecisionTreeRegressorParams(_Params):
@@ -27,7 +28,7 @@ class DecisionTreeRegressorParams(_Params):
     max_depth: int | None = Field(default=12, ge=1, le=128, description="None grows until leaves are pure")
     min_samples_split: int = Field(default=2, ge=2)
     min_samples_leaf: int = Field(default=1, ge=1)
-    random_state: int = 0
+    random_state: Seed = 0
 
 
 class _ForestParams(_Params):
@@ -40,7 +41,7 @@ class _ForestParams(_Params):
     max_samples: Fraction | None = Field(default=None, description="fraction of rows drawn per tree")
     # Fits already run inside a pool process: more threads there would oversubscribe the cores.
     n_jobs: int = Field(default=1, ge=1, le=64)
-    random_state: int = 0
+    random_state: Seed = 0
 
     @model_validator(mode="after")
     def _samples_need_bootstrap(self) -> Self:
@@ -71,7 +72,7 @@ class _BoostingParams(_Params):
     early_stopping: Literal["auto"] | bool = "auto"
     validation_fraction: float = Field(default=0.1, gt=0.0, lt=1.0)
     n_iter_no_change: int = Field(default=10, ge=1)
-    random_state: int = 0
+    random_state: Seed = 0
 
 
 class HistGradientBoostingClassifierParams(_BoostingParams):

@@ -56,12 +56,16 @@ class Event:
 
 
 def event_id_key(event_id: str) -> tuple[int, int]:
-    """Event ids are `<ms>-<seq>`; they order numerically, not as strings."""
+    """Event ids are `<ms>-<seq>`; they order numerically, not as strings. Both parts are unsigned 64-bit
+    in Redis: a larger or negative one would only fail there, after a WebSocket is open, in silence."""
     ms, _, seq = event_id.partition("-")
     try:
-        return int(ms), int(seq or 0)
+        key = int(ms), int(seq or 0)
+        if all(0 <= part < 2**64 for part in key):
+            return key
     except ValueError:
-        raise InvalidSpec(f"{event_id!r} is not an event id (like 1700000000000-0)") from None
+        pass
+    raise InvalidSpec(f"{event_id[:60]!r} is not an event id (like 1700000000000-0)", {"field": "after"})
 
 
 def job_topic(job_id: str) -> str:

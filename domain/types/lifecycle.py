@@ -7,7 +7,12 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
+from domain.types.config_fields import finite
 from domain.types.errors import InvalidSpec
+
+# Retention looks back `now - days`: past about 700,000 days that is before year 1, an OverflowError
+# in every plan, sweep and retrain of the model. A century is more than any policy needs.
+MAX_RETENTION_DAYS = 36_500
 
 
 def iso(moment: datetime) -> str:
@@ -50,8 +55,9 @@ class RetentionPolicy:
     alias_days: float = 30.0
 
     def __post_init__(self) -> None:
-        if self.keep_last < 1 or self.keep_days < 0 or self.alias_days < 0:
-            raise InvalidSpec("retention policy: keep_last >= 1, keep_days >= 0, alias_days >= 0")
+        days = (self.keep_days, self.alias_days)
+        if self.keep_last < 1 or not all(finite(d) and 0 <= d <= MAX_RETENTION_DAYS for d in days):
+            raise InvalidSpec(f"retention policy: keep_last >= 1; keep_days and alias_days in 0..{MAX_RETENTION_DAYS}")
 
 
 @dataclass(frozen=True)

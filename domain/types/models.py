@@ -8,6 +8,10 @@ from typing import Any
 
 from domain.types.training import Task
 
+# Versions count up from 1. A larger number names no version, and as a path segment it could be
+# longer than a file name may be (a 400-digit version was an OSError, a 500).
+MAX_VERSION = 2**63 - 1
+
 
 @dataclass(frozen=True)
 class AlgorithmInfo:

@@ -6,6 +6,7 @@ from aiohttp import web
 
 from domain.types.errors import InvalidSpec
 from domain.types.identifiers import model_name, sql_identifier
+from domain.types.models import MAX_VERSION
 from entrypoints.api.keys import CONTAINER
 
 routes = web.RouteTableDef()
@@ -62,8 +63,10 @@ async def get_version(request: web.Request) -> web.Response:
 
 def version_param(request: web.Request) -> int:
     raw = request.match_info["version"]
-    if not raw.isdigit() or int(raw) < 1:
-        raise InvalidSpec(f"version must be a positive integer, got {raw!r}", {"field": "version"})
+    # ASCII digits only: isdigit() alone takes superscript two (then int() fails, a 500) and the digits of
+    # other scripts (Arabic-Indic one was read as version 1).
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 19 and 1 <= int(raw) <= MAX_VERSION):
+        raise InvalidSpec(f"version must be an integer in 1..{MAX_VERSION}, got {raw[:40]!r}", {"field": "version"})
     return int(raw)
 
 

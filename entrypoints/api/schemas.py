@@ -6,6 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from domain.types.lifecycle import MAX_RETENTION_DAYS
+from domain.types.models import MAX_VERSION
 from domain.types.training import SourceSpec, Task, TrainingSpec, ValidationSpec
 
 _NAME = r"^[A-Za-z][A-Za-z0-9_-]{0,62}$"
@@ -13,7 +15,9 @@ _IDENT = r"^[A-Za-z_][A-Za-z0-9_]{0,127}$"
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # NaN and Infinity (which Python's JSON reader accepts) are refused: they pass every range check
+    # by comparing false, and a response holding them is not JSON.
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class SourceIn(_Strict):
@@ -47,16 +51,17 @@ class TrainingSpecIn(_Strict):
 
 
 class AliasMoveIn(_Strict):
-    version: int = Field(ge=1)
-    expected_version: int | None = Field(default=None, ge=1, description="null: the alias must not exist yet")
+    version: int = Field(ge=1, le=MAX_VERSION)
+    expected_version: int | None = Field(default=None, ge=1, le=MAX_VERSION,
+                                         description="null: the alias must not exist yet")
     reason: str = Field(default="", max_length=500)
     by: str = Field(default="api", max_length=100, description="who moves it (recorded in the audit trail)")
 
 
 class RetentionPolicyIn(_Strict):
     keep_last: int = Field(default=5, ge=1)
-    keep_days: float = Field(default=30.0, ge=0)
-    alias_days: float = Field(default=30.0, ge=0)
+    keep_days: float = Field(default=30.0, ge=0, le=MAX_RETENTION_DAYS)
+    alias_days: float = Field(default=30.0, ge=0, le=MAX_RETENTION_DAYS)
 
 
 class RetrainIn(_Strict):

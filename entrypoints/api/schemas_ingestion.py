@@ -17,7 +17,7 @@ _IDENT = r"^[A-Za-z_][A-Za-z0-9_]{0,127}$"
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)  # NaN passes range checks; see schemas.py
 
 
 class CleaningIn(_Strict):

@@ -92,7 +92,9 @@ async def _receive(socket: web.WebSocketResponse) -> None:
     async for message in socket:
         if message.type != WSMsgType.TEXT:
             continue
-        with contextlib.suppress(ValueError, TypeError, AttributeError):
+        # Anything but a ping is ignored. RecursionError too ([[[[...]]]]): escaping, it ended the
+        # receiver, and with it the whole event stream, closed as if normally.
+        with contextlib.suppress(ValueError, TypeError, AttributeError, RecursionError):
             payload = json.loads(message.data)
             if payload.get("op") == "ping":
                 await socket.send_str(json.dumps({"op": "pong", "nonce": payload.get("nonce")}))
