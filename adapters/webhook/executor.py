@@ -21,6 +21,11 @@ from domain.types.rules import ActionSpec
 from ports.secrets import SecretProvider
 
 SIGNATURE_HEADER = "X-Mlplane-Signature"
+# A receiver asking to wait longer (or a misconfigured one answering 10^20) would park the action
+# for good instead of letting it run out of tries into the dead-letter queue.
+MAX_RETRY_AFTER_S = 3600
+# The answer's body is not used; reading it lets the connection be reused, but only a bounded part.
+_BODY_READ_LIMIT = 64 * 1024
 
 
 def sign(secret: str, body: bytes) -> str:
@@ -43,7 +48,7 @@ class WebhookExecutor:
         timeout = aiohttp.ClientTimeout(total=float(action.params.get("timeout_s", self._timeout)))
         try:
             async with self._client().post(action.params["url"], data=data, headers=headers, timeout=timeout) as reply:
-                await reply.read()
+                await reply.content.read(_BODY_READ_LIMIT)
                 _check(reply.status, reply.headers.get("Retry-After"))
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise TransientError(f"webhook unreachable: {type(exc).__name__}: {exc}") from exc
@@ -65,7 +70,16 @@ def _check(status: int, retry_after: str | None) -> None:
         return
     if status == 429 or status >= 500:
         details = {"status": status}
-        if retry_after and retry_after.strip().isdigit():
-            details["retry_after_s"] = int(retry_after)
+        if (seconds := retry_after_seconds(retry_after)) is not None:
+            details["retry_after_s"] = seconds
         raise TransientError(f"webhook answered {status}", details)
     raise PermanentError(f"webhook answered {status} (not retried)", {"status": status})
+
+
+def retry_after_seconds(header: str | None) -> int | None:
+    """A Retry-After in seconds, at most MAX_RETRY_AFTER_S; None for an HTTP date or anything else
+    (the worker's own backoff decides then). ASCII digits only: '²' passes isdigit() but not int()."""
+    text = (header or "").strip()
+    if not (text.isascii() and text.isdigit()):
+        return None
+    return min(int(text), MAX_RETRY_AFTER_S) if len(text) <= 9 else MAX_RETRY_AFTER_S
