@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+
+from domain.types.config_fields import finite
 
 
 class MalformedEvent(ValueError):
@@ -55,7 +56,7 @@ def parse_event(entry: StreamEntry, entity_key: str, fields: tuple[str, ...]) ->
 
 def _number(body: Mapping[str, Any], name: str) -> float:
     value = body.get(name)
-    if isinstance(value, bool) or not isinstance(value, int | float) or not _finite(value):
+    if isinstance(value, bool) or not isinstance(value, int | float) or not finite(value):
         raise MalformedEvent(f"field {name!r} must be a finite number, got {_short(value)}")
     return float(value)
 
@@ -64,22 +65,14 @@ def _timestamp(ts: Any, entry_id: str) -> float:
     if ts is None:
         return int(entry_id.split("-")[0]) / 1000.0
     if isinstance(ts, int | float) and not isinstance(ts, bool):
-        if not (_finite(ts) and TS_MIN <= ts <= TS_MAX):
-            hint = " (it looks like milliseconds: send seconds)" if _finite(ts) and ts > TS_MAX else ""
+        if not (finite(ts) and TS_MIN <= ts <= TS_MAX):
+            hint = " (it looks like milliseconds: send seconds)" if finite(ts) and ts > TS_MAX else ""
             raise MalformedEvent(f"'ts' must be epoch seconds within years 1..9999, got {_short(ts)}{hint}")
         return float(ts)
     try:
         return datetime.fromisoformat(str(ts).replace("Z", "+00:00")).timestamp()
     except ValueError:
         raise MalformedEvent(f"'ts' must be RFC 3339 or epoch seconds, got {_short(ts)}") from None
-
-
-def _finite(value: int | float) -> bool:
-    """False for NaN, infinities and integers too large for a float (json reads any digits as an int)."""
-    try:
-        return math.isfinite(value)
-    except OverflowError:
-        return False
 
 
 def _short(value: Any) -> str:
