@@ -2,14 +2,14 @@
 
 CSV is parsed with the planned column types (fast path). pyarrow cannot skip a row whose value
 does not convert, so on the first conversion error the caller re-reads the partition in `strict`
-mode: every column as text, then cast batch by batch, rejecting exactly the rows that fail.
+mode: every column as bytes, then cast batch by batch, rejecting exactly the rows that fail (casts.py).
 """
 
 from __future__ import annotations
 
 import contextlib
 import io
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import IO
 
 import pyarrow as pa
@@ -17,8 +17,10 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from adapters.pyarrow_files.casts import cast_rows, value_text
 from adapters.pyarrow_files.locations import RemoteConfig, is_remote, local_path, open_binary, size
 from adapters.pyarrow_files.rejects import RejectsFile
+from domain.types.errors import InvalidSpec
 from domain.types.ingestion import SourceFormat
 from domain.types.partitions import Piece
 
@@ -36,7 +38,14 @@ def piece_batches(piece: Piece, columns: Sequence[str], types: Mapping[str, pa.D
     elif piece.format is SourceFormat.PARQUET:
         yield from _parquet(piece, str(local_path(piece.uri)), columns, types, rejects)  # native reads
     else:
-        yield from _csv(piece, columns, types, rejects, strict, gcs)
+        try:
+            yield from _csv(piece, columns, types, rejects, strict, gcs)
+        except pa.ArrowInvalid as exc:
+            if "straddling" not in str(exc):  # pyarrow's words for a row longer than a block
+                raise
+            raise InvalidSpec(f"{piece.uri}: a row is longer than {BLOCK_BYTES >> 20} MiB, the most ingestion reads "
+                              "at once; shorten its values, or convert the file to Parquet",
+                              {"field": "sources", "source": piece.uri}) from exc
 
 
 @contextlib.contextmanager
@@ -82,19 +91,45 @@ def _csv(piece: Piece, columns: Sequence[str], types: Mapping[str, pa.DataType],
 
     read = pacsv.ReadOptions(column_names=list(columns), skip_rows=skip, block_size=BLOCK_BYTES, use_threads=False)
     parse = pacsv.ParseOptions(invalid_row_handler=invalid, newlines_in_values=piece.end < 0)
-    parse_types = {c: pa.string() for c in columns} if strict else dict(types)
+    # Strict mode reads bytes, so a value that is not UTF-8 rejects its row rather than failing the partition.
+    parse_types = {c: pa.binary() for c in columns} if strict else dict(types)
     convert = pacsv.ConvertOptions(column_types=parse_types, strings_can_be_null=True)
+    floats = [] if strict else [c for c, t in types.items() if pa.types.is_floating(t)]
+    emitted, last = 0, None
     with _byte_range(piece.uri, piece.start, piece.end, gcs) as (stream, length):
-        emitted = 0
         reader = pacsv.open_csv(stream, read_options=read, parse_options=parse, convert_options=convert)
         for blocks, batch in enumerate(reader, start=1):
+            first = emitted
+            emitted += batch.num_rows
+            last = batch if batch.num_rows else last
             if strict:
-                first = emitted
-                emitted += batch.num_rows
                 batch = cast_rows(batch, types, lambda i, first=first: _line_of(base + skip + 1 + first + i, skipped),
                                   rejects)
+            elif any(pc.any(pc.is_inf(batch.column(c))).as_py() for c in floats):
+                # A numeral past the double range (400 digits, 1e400) parses as infinity: only the text,
+                # which strict mode keeps, tells it from a written 'inf'.
+                raise pa.ArrowInvalid("a number out of the double range was read as infinity")
             # Each batch is one parsed block of about BLOCK_BYTES: progress without a seekable stream.
             yield batch, min(blocks * BLOCK_BYTES / max(length, 1), 1.0)
+    if last is not None and piece.end < 0:
+        _check_quotes_closed(piece.uri, last, _line_of(base + skip + emitted, skipped), gcs)
+
+
+def _check_quotes_closed(uri: str, last: pa.RecordBatch, line: int, gcs: RemoteConfig | None) -> None:
+    """pyarrow reads a quote that is never closed as one value running to the end of the file, line breaks
+    and all, without a word: the rows on those lines would be lost as rows. Then the last value holds a line
+    break and the file does not end with the closing quote."""
+    value = value_text(last.column(last.num_columns - 1)[last.num_rows - 1])
+    if "\n" not in value and "\r" not in value:
+        return
+    with open_binary(uri, gcs) as handle:
+        handle.seek(max(size(uri, gcs) - 64, 0))
+        if handle.read().rstrip().endswith(b'"'):
+            return
+    swallowed = len(value.rstrip().splitlines()) - 1
+    raise InvalidSpec(f"{uri}: the quote opened on line {line} is never closed, so the {swallowed} line(s) after "
+                      "it would load as one value; close it (a quote inside a quoted value is written twice)",
+                      {"field": "sources", "source": uri, "line": line})
 
 
 def _line_of(line: int, skipped: Sequence[int]) -> int:
@@ -121,38 +156,3 @@ def _parquet(piece: Piece, handle: str | IO[bytes], columns: Sequence[str], type
             done += batch.num_rows
             # Parquet has no lines: rejects carry the 1-based row number in the file instead.
             yield cast_rows(batch, types, lambda i, first=first: first + i + 1, rejects), done / total
-
-
-def cast_rows(batch: pa.RecordBatch, types: Mapping[str, pa.DataType], line_of: Callable[[int], int],
-              rejects: RejectsFile) -> pa.RecordBatch:
-    """Cast columns to their target types; rows with a value that does not convert go to rejects."""
-    bad: dict[int, str] = {}  # row -> why
-    arrays = []
-    for name in batch.schema.names:
-        column, target = batch.column(name), types.get(name)
-        if target is None or column.type == target:
-            arrays.append(column)
-            continue
-        try:
-            arrays.append(pc.cast(column, target))
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            arrays.append(_cast_valid(column, target, name, bad))
-    out = pa.RecordBatch.from_arrays(arrays, names=batch.schema.names)
-    if not bad:
-        return out
-    for row, reason in sorted(bad.items()):
-        values = batch.slice(row, 1).to_pylist()[0].values()
-        rejects.add(line_of(row), reason, ",".join("" if v is None else str(v) for v in values))
-    return out.filter(pa.array([i not in bad for i in range(out.num_rows)]))
-
-
-def _cast_valid(column: pa.Array, target: pa.DataType, name: str, bad: dict[int, str]) -> pa.Array:
-    """Slow path, only for a batch that holds a bad value: cast value by value, nulls in place of bad ones."""
-    values = []
-    for i, value in enumerate(column.to_pylist()):
-        try:
-            values.append(None if value is None else pa.scalar(value, column.type).cast(target).as_py())
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, ValueError):
-            values.append(None)
-            bad.setdefault(i, f"column {name}: {value!r} is not a valid {target}")
-    return pa.array(values, type=target)

@@ -33,7 +33,11 @@ class PyArrowBulkFiles:
         from adapters.pyarrow_files.describe import describe
 
         def run() -> list[SourceFile]:
-            uris = [u for source in sources for u in expand(source, self._gcs, self._roots)]
+            try:
+                uris = [u for source in sources for u in expand(source, self._gcs, self._roots)]
+            except OSError as exc:  # a name past the system's limits (ENAMETOOLONG), a directory it may not list
+                raise InvalidSpec(f"source {str(exc.filename)[:300]!r} cannot be read: {exc.strerror or exc}",
+                                  {"field": "sources"}) from exc
             return [describe(u, format, self._gcs) for u in dict.fromkeys(uris)]  # a file named twice is read once
 
         return await anyio.to_thread.run_sync(run)
@@ -69,7 +73,8 @@ class PyArrowBulkFiles:
         except (ConnectionError, *google.transient) as exc:
             raise TransientError(f"partition {task.partition.index}: storage unavailable: {exc}") from exc
         except (OSError, pa.ArrowException, *google.other) as exc:
-            raise PermanentError(f"partition {task.partition.index} could not be staged: {exc}") from exc
+            files = ", ".join(dict.fromkeys(p.uri for p in task.partition.pieces))  # a partition may read several
+            raise PermanentError(f"partition {task.partition.index} could not be staged ({files}): {exc}") from exc
         return report
 
     def close(self) -> None:

@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 
 from adapters.pyarrow_files.locations import RemoteConfig, open_binary, size
 from domain.types.errors import InvalidSpec
-from domain.types.ingestion import SourceFormat
+from domain.types.ingestion import SourceFormat, check_column_names
 from domain.types.partitions import SourceFile
 
 SNIFF_BYTES = 1 << 20  # CSV types are inferred from the first MiB of the first file
@@ -25,6 +25,9 @@ def describe(uri: str, wanted: SourceFormat, gcs: RemoteConfig | None) -> Source
     try:
         fmt = wanted if wanted is not SourceFormat.AUTO else detect_format(uri, gcs)
         return _parquet(uri, gcs) if fmt is SourceFormat.PARQUET else _csv(uri, gcs)
+    except UnicodeDecodeError as exc:  # pyarrow decodes column names strictly
+        raise InvalidSpec(f"{uri} is not readable as {wanted.value}: its column names are not UTF-8 text ({exc.reason} "
+                          f"at byte {exc.start}); save the file as UTF-8", {"field": "sources", "source": uri}) from exc
     except (pa.ArrowInvalid, OSError) as exc:
         raise InvalidSpec(f"{uri} is not readable as {wanted.value}: {exc}", {"field": "format",
                                                                               "source": uri}) from exc
@@ -44,6 +47,7 @@ def _parquet(uri: str, gcs: RemoteConfig | None) -> SourceFile:
     with open_binary(uri, gcs) as handle:
         meta = pq.ParquetFile(handle).metadata
     schema = meta.schema.to_arrow_schema()
+    check_column_names(uri, schema.names)
     groups = tuple(meta.row_group(i).num_rows for i in range(meta.num_row_groups))
     return SourceFile(uri, SourceFormat.PARQUET, size(uri, gcs), tuple(schema.names), _aliases(schema), groups,
                       rows=meta.num_rows, spread=_integer_ranges(meta, schema))
@@ -52,11 +56,16 @@ def _parquet(uri: str, gcs: RemoteConfig | None) -> SourceFile:
 def _csv(uri: str, gcs: RemoteConfig | None) -> SourceFile:
     with open_binary(uri, gcs) as handle:
         head = _head(handle)
-    options = pacsv.ReadOptions(block_size=max(SNIFF_BYTES, len(head)), use_threads=False)
+    head.partition(b"\n")[0].partition(b"\r")[0].decode()  # a header not UTF-8 raises: describe() refuses it
+    # Sampled as text with bad bytes replaced: a non-UTF-8 value must not make its column binary (BLOB) for
+    # every row, and pyarrow cannot hand a row that is both ragged and not UTF-8 to the handler below.
+    text = head.decode(errors="replace").encode()
+    options = pacsv.ReadOptions(block_size=max(SNIFF_BYTES, len(text)), use_threads=False)
     parse = pacsv.ParseOptions(invalid_row_handler=lambda row: "skip")  # bad rows are the partitions' business
     convert = pacsv.ConvertOptions(strings_can_be_null=True)
-    with pacsv.open_csv(io.BytesIO(head), read_options=options, parse_options=parse,
+    with pacsv.open_csv(io.BytesIO(text), read_options=options, parse_options=parse,
                         convert_options=convert) as reader:
+        check_column_names(uri, reader.schema.names)
         try:
             sample = reader.read_next_batch()
         except StopIteration:  # a header and no rows: the columns are known, their types are not
@@ -66,9 +75,14 @@ def _csv(uri: str, gcs: RemoteConfig | None) -> SourceFile:
         if types.get(name) == "string" and (numeric := _mostly_numeric(sample.column(name))):
             types[name] = numeric
     total = size(uri, gcs)
-    spread = {name: int(pc.count_distinct(sample.column(name)).as_py()) for name in sample.schema.names}
+    spread = {name: _distinct(sample.column(name)) for name in sample.schema.names}
     return SourceFile(uri, SourceFormat.CSV, total, tuple(sample.schema.names), types, rows=_rows(head, total),
                       spread=spread)
+
+
+def _distinct(column: pa.Array) -> int:
+    """Distinct values in a sampled column; an all-empty one (type null, which count_distinct refuses) has none."""
+    return 0 if pa.types.is_null(column.type) else int(pc.count_distinct(column).as_py())
 
 
 def _integer_ranges(meta: pq.FileMetaData, schema: pa.Schema) -> dict[str, int]:

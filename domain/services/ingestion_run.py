@@ -16,7 +16,14 @@ from typing import Any
 from domain.services.ingestion import COMMIT_QUEUE, COMMIT_TASK, commit_task_id
 from domain.services.job_events import JobEvents
 from domain.services.job_lifecycle import JobLifecycle
-from domain.types.errors import DomainError, InvalidTransition, JobCancelled, JobNotFound, PermanentError
+from domain.types.errors import (
+    DomainError,
+    InvalidTransition,
+    JobCancelled,
+    JobNotFound,
+    PermanentError,
+    TransientError,
+)
 from domain.types.events import EventType
 from domain.types.jobs import JobRecord, JobState
 from domain.types.partitions import IngestionPlan, PartitionReport
@@ -85,8 +92,14 @@ class PartitionStager:
         plan = IngestionPlan.from_dict(record.spec)
         try:
             report = await self._stage(ingestion_id, plan, index, events)
+        except TransientError:
+            raise  # the queue retries it
         except (DomainError, PermanentError) as exc:
             await self.fail(ingestion_id, f"partition {index}: {exc.message}")
+            return
+        except Exception as exc:  # a bug must still end the ingestion with a cause, not leave it running for ever
+            log.exception("ingestion %s: partition %d crashed", ingestion_id, index)
+            await self.fail(ingestion_id, f"partition {index}: internal error: {type(exc).__name__}: {exc}")
             return
         if (await self._jobs.get(ingestion_id)).is_terminal:  # a late redelivery: the commit is done already
             for key in staged_keys(ingestion_id, index, plan.sharding.count):

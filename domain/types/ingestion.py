@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import unicodedata
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -96,6 +98,26 @@ def _validate(spec: IngestionSpec) -> None:
         raise InvalidSpec(f"partitions must be 'auto' or 1..{MAX_PARTITIONS}", {"field": "partitions"})
     if not 0.0 <= spec.max_reject_ratio <= 1.0:
         raise InvalidSpec("max_reject_ratio must be between 0 and 1", {"field": "max_reject_ratio"})
+
+
+def check_column_names(source: str, names: Sequence[str]) -> None:
+    """A source's own column names, which the spec does not have to name: each must be there, unique and
+    printable. An empty name, or one differing only in case (the warehouse compares names ignoring case),
+    would be renamed by the load (`C1`, `A_1`) without a word; a line break in a quoted header name shifts
+    every line after it when a partition skips the header."""
+    details = {"field": "sources", "source": source}
+    for position, name in enumerate(names, start=1):
+        if not name:
+            raise InvalidSpec(f"{source}: column {position} of the header has no name; give every column a name",
+                              details)
+        if any(unicodedata.category(c) == "Cc" for c in name):
+            raise InvalidSpec(f"{source}: column {position} has a control character (line break, tab, NUL) in its "
+                              f"name {name[:100]!r}; rename it", details)
+    counts = Counter(name.casefold() for name in names)
+    if repeated := [n for n in names if counts[n.casefold()] > 1]:
+        raise InvalidSpec(f"{source}: the header names the same column more than once (names are compared ignoring "
+                          f"case): {', '.join(repr(n[:100]) for n in repeated)}; give every column its own name",
+                          {**details, "columns": repeated})
 
 
 def plain(value: Any) -> Any:
