@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from entrypoints import cli_args
 from entrypoints.settings import Settings
 
 
@@ -51,8 +52,9 @@ def _inference_args(sub: argparse._SubParsersAction) -> None:  # type: ignore[ty
     stream_sub = stream.add_subparsers(dest="stream_command", required=True)
     replay = stream_sub.add_parser("replay", help="replay a CSV/Parquet file into a stream over the API")
     replay.add_argument("file", type=Path)
-    replay.add_argument("--rate", type=float, default=1000.0, help="events per second (0: as fast as possible)")
-    replay.add_argument("--stream", help="stream name (default: the file's name without extension)")
+    replay.add_argument("--rate", type=cli_args.rate, default=1000.0, help="events per second (0: as fast as possible)")
+    replay.add_argument("--stream", type=cli_args.stream,
+                        help="stream name (default: the file's name without extension)")
     _client_args(replay)
 
 
@@ -61,15 +63,16 @@ def _ingest_args(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
 
     # The ingestion options, shared by `ingest` and `ingest-schedule set` (both send the same body).
     spec = argparse.ArgumentParser(add_help=False)
-    spec.add_argument("--table", required=True, help="target table")
+    spec.add_argument("--table", type=cli_args.table, required=True, help="target table")
     spec.add_argument("--format", choices=["auto", "csv", "parquet"], default="auto")
     spec.add_argument("--mode", choices=["append", "replace", "upsert"], default="append")
-    spec.add_argument("--keys", help="key columns, comma-separated (upsert, --dedupe keys)")
+    spec.add_argument("--keys", type=cli_args.columns, help="key columns, comma-separated (upsert, --dedupe keys)")
     spec.add_argument("--dedupe", nargs="?", const="exact", choices=["exact", "keys"],
                       help="drop duplicate rows (exact) or duplicate keys")
-    spec.add_argument("--drop-nulls", metavar="COL,...", help="drop rows with a null in these columns")
-    spec.add_argument("--partitions", type=int, help="number of partitions (default: auto)")
-    spec.add_argument("--max-reject-ratio", type=float, default=0.05, help="fail above this share of bad rows")
+    spec.add_argument("--drop-nulls", type=cli_args.columns, metavar="COL,...",
+                      help="drop rows with a null in these columns")
+    spec.add_argument("--partitions", type=cli_args.partitions, help="number of partitions (default: auto)")
+    spec.add_argument("--max-reject-ratio", type=cli_args.ratio, default=0.05, help="fail above this share of bad rows")
     client = argparse.ArgumentParser(add_help=False)
     _client_args(client)
     ingest = sub.add_parser("ingest", parents=[spec, client],

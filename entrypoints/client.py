@@ -43,7 +43,11 @@ def client_session(token: str | None) -> aiohttp.ClientSession:
 async def submit(session: aiohttp.ClientSession, url: str, body: Any) -> dict[str, Any]:
     """POST a job-creating request; anything but 202 becomes a ClientError with the server's message."""
     async with session.post(url, json=body) as response:
-        answer = await response.json(content_type=None)
+        try:
+            answer = await response.json(content_type=None)
+        except ValueError:  # an HTML page, a proxy's error: whatever answered, it is not mlplane
+            raise ClientError(f"{url} answered {response.status} without mlplane's JSON: is --url an mlplane "
+                              "daemon?") from None
         if response.status != 202:
             error = answer.get("error", {}) if isinstance(answer, dict) else {}
             raise ClientError(f"rejected ({response.status}): {error.get('message', answer)}")

@@ -22,10 +22,15 @@ def ingest_command(args: argparse.Namespace) -> int:
     try:
         return asyncio.run(_ingest(url, token, request_body(args), args.follow))
     except ClientError as exc:
-        console.print(f"[red]{exc}")
+        print_error(str(exc))
     except aiohttp.ClientError as exc:
-        console.print(f"[red]cannot reach mlplane at {url}: {exc}")
+        print_error(f"cannot reach mlplane at {url}: {exc}")
     return 2
+
+
+def print_error(message: str) -> None:
+    """One line however long (a script reads it), as written (no rich markup in paths or URLs)."""
+    console.print(message, style="red", markup=False, soft_wrap=True)
 
 
 def request_body(args: argparse.Namespace) -> dict[str, Any]:
@@ -35,7 +40,8 @@ def request_body(args: argparse.Namespace) -> dict[str, Any]:
                                 "drop_nulls": [c for c in (args.drop_nulls or "").split(",") if c]}
     return {"sources": sources, "table": args.table, "format": args.format, "mode": args.mode,
             "keys": [c for c in (args.keys or "").split(",") if c], "cleaning": cleaning,
-            "partitions": args.partitions or "auto", "max_reject_ratio": args.max_reject_ratio}
+            "partitions": "auto" if args.partitions is None else args.partitions,
+            "max_reject_ratio": args.max_reject_ratio}
 
 
 async def _ingest(url: str, token: str | None, body: dict[str, Any], follow: bool) -> int:

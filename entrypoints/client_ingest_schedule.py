@@ -11,7 +11,7 @@ from typing import Any
 import aiohttp
 
 from entrypoints.client import ClientError, client_session, console
-from entrypoints.client_ingest import request_body
+from entrypoints.client_ingest import print_error, request_body
 
 
 def add_schedule_args(sub: argparse._SubParsersAction, spec: argparse.ArgumentParser,  # type: ignore[type-arg]
@@ -37,9 +37,9 @@ def schedule_command(args: argparse.Namespace) -> int:
     try:
         return asyncio.run(_run(url, token, args))
     except ClientError as exc:
-        console.print(f"[red]{exc}")
+        print_error(str(exc))
     except aiohttp.ClientError as exc:
-        console.print(f"[red]cannot reach mlplane at {url}: {exc}")
+        print_error(f"cannot reach mlplane at {url}: {exc}")
     return 2
 
 
@@ -65,7 +65,11 @@ async def _call(session: aiohttp.ClientSession, method: str, url: str, body: Any
     async with session.request(method, url, json=body) as response:
         if response.status == 204:
             return {}
-        answer = await response.json(content_type=None)
+        try:
+            answer = await response.json(content_type=None)
+        except ValueError:  # an HTML page, a proxy's error: whatever answered, it is not mlplane
+            raise ClientError(f"{url} answered {response.status} without mlplane's JSON: is --url an mlplane "
+                              "daemon?") from None
         if response.status >= 400:
             error = answer.get("error", {}) if isinstance(answer, dict) else {}
             raise ClientError(f"rejected ({response.status}): {error.get('message', answer)}")
