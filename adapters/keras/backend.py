@@ -32,6 +32,7 @@ PARAMS: dict[tuple[str, Task], type[BaseModel]] = {
     (ALGORITHM, Task.CLASSIFICATION): KerasMlpParams,
     (ALGORITHM, Task.REGRESSION): KerasMlpParams,
 }
+FLOAT32_MAX = float(np.finfo(np.float32).max)
 LIBRARIES = ("keras", "tensorflow-cpu", "tensorflow", "h5py", "numpy", "tf2onnx", "onnx", "onnxruntime")
 
 
@@ -61,9 +62,12 @@ class KerasModelBackend:
         )
 
     async def evaluate(self, model: object, spec: TrainingSpec, holdout: Dataset) -> dict[str, float]:
-        result: dict[str, float] = await self._offload(
-            inference.evaluate, _bundle(model), holdout.features, holdout.labels
-        )
+        bundle = _bundle(model)
+        if bundle.history.get("diverged"):  # NaN outputs: every metric would be a library error instead
+            raise UnusableTrainingData(
+                "keras_mlp training diverged (the model outputs NaN or infinite values): lower "
+                f"hyperparameters.learning_rate{_label_scale(spec.task, holdout)}", {"algorithm": ALGORITHM})
+        result: dict[str, float] = await self._offload(inference.evaluate, bundle, holdout.features, holdout.labels)
         return result
 
     async def predict(self, model: object, features: np.ndarray) -> np.ndarray:
@@ -114,7 +118,21 @@ def _check_trainable(task: Task, train: Dataset) -> None:
         raise UnusableTrainingData(f"need at least 2 rows and 1 feature column, got shape {features.shape}")
     if not np.isfinite(features).all():
         raise UnusableTrainingData("features contain NaN or infinite values")
+    with np.errstate(over="ignore"):  # an overflow here is what the check is looking for
+        variances = np.var(features, axis=0)
+    spread = [name for name, v in zip(train.feature_names, variances, strict=True) if not v <= FLOAT32_MAX]
+    if spread:  # the Normalization layer keeps its variance in float32: infinite, it zeroes the feature
+        raise UnusableTrainingData(f"feature(s) {', '.join(spread)} spread too widely for keras_mlp (standard "
+                                   "deviation above 1.8e19): rescale them", {"columns": spread})
     if task is Task.CLASSIFICATION and len(np.unique(train.labels)) < 2:
         raise UnusableTrainingData("classification needs at least 2 distinct labels")
     if task is Task.REGRESSION and not np.isfinite(np.asarray(train.labels, dtype=np.float64)).all():
         raise UnusableTrainingData("regression labels contain NaN or infinite values")
+
+
+def _label_scale(task: Task, data: Dataset) -> str:
+    """For regression, the label's size: the loss squares it in float32, so a huge label overflows."""
+    if task is not Task.REGRESSION:
+        return ""
+    largest = float(np.max(np.abs(np.asarray(data.labels, dtype=np.float64))))
+    return f", or rescale the label (largest |value| {largest:.3g})"

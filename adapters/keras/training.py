@@ -21,6 +21,7 @@ from adapters._shared.process_jobs import Reporter
 from adapters.keras.bundle import KerasBundle, reproducible_archive
 
 OPTIMIZERS = {"adam": "Adam", "sgd": "SGD", "rmsprop": "RMSprop", "adamw": "AdamW"}
+CHECK_ROWS = 1024  # fit rows whose outputs must be finite after the fit
 Result = TypeVar("Result")
 
 
@@ -65,7 +66,8 @@ def fit_bundle(reporter: Reporter, task: str, params: dict[str, Any], x: np.ndar
         callbacks=_callbacks(keras, reporter, model, params),
     )
     keras_file, h5_file = _save(model, "h5" in params["export"])
-    summary = _summary(len(history.history["loss"]), params["epochs"], reporter.cancelled())
+    summary = {**_summary(len(history.history["loss"]), params["epochs"], reporter.cancelled()),
+               "diverged": _diverged(model, x_fit)}
     return KerasBundle(task, tuple(classes.tolist()), x.shape[1], keras_file, h5_file, summary)
 
 
@@ -98,7 +100,9 @@ def _split(x: np.ndarray, y: np.ndarray, params: dict[str, Any]) -> tuple[np.nda
 def _build(keras: ModuleType, task: str, params: dict[str, Any], x: np.ndarray, classes: int) -> Any:
     # Standardizing inside the model (adapted on the fit rows) ships the preprocessing with it.
     standardize = keras.layers.Normalization(name="standardize")
-    standardize.adapt(x)
+    # float64 statistics: adapt() sums squares in the data's dtype, and in float32 a column spread
+    # like epoch nanoseconds overflows to an infinite variance that zeroes the feature, silently.
+    standardize.adapt(x.astype(np.float64))
     inputs = keras.Input(shape=(x.shape[1],), name="features")
     hidden = standardize(inputs)
     for index, units in enumerate(params["hidden_layers"], start=1):
@@ -132,6 +136,11 @@ def _callbacks(keras: ModuleType, reporter: Reporter, model: Any, params: dict[s
 def _summary(epochs_run: int, epochs: int, cancelled: bool) -> dict[str, Any]:
     stopped = "cancelled" if cancelled else "early_stopping" if epochs_run < epochs else "completed"
     return {"epochs_run": epochs_run, "stopped": stopped}
+
+
+def _diverged(model: Any, x: np.ndarray) -> bool:
+    """NaN or infinite outputs: the fit blew up (a learning rate too high, labels too large)."""
+    return not bool(np.isfinite(np.asarray(model(x[:CHECK_ROWS], training=False))).all())
 
 
 def _epoch_reporter(keras: ModuleType, reporter: Reporter, model: Any, epochs: int) -> Any:

@@ -10,7 +10,7 @@ import anyio
 import numpy as np
 import numpy.typing as npt
 
-from domain.services import data_prep
+from domain.services import data_prep, training_data
 from domain.services.job_events import JobEvents
 from domain.services.registry import ModelRegistry
 from domain.types.dataset import Dataset
@@ -40,11 +40,11 @@ class Trainer:
     async def prepare(self, spec: TrainingSpec, events: JobEvents, check_cancel: CancelCheck) -> PreparedData:
         await events.progress("load", 0.0)
         arrow = await self._warehouse.read(spec.source.table)
-        frame = await anyio.to_thread.run_sync(arrow.to_pandas)
+        frame = await anyio.to_thread.run_sync(training_data.to_frame, arrow, spec)
         used, report = await anyio.to_thread.run_sync(data_prep.clean, frame, spec)
         await events.emit(EventType.DATA_LOADED, report.to_dict())
         await check_cancel()
-        train, holdout = await anyio.to_thread.run_sync(data_prep.split, used, spec)
+        train, holdout = await anyio.to_thread.run_sync(data_prep.split, used, spec, report)
         return PreparedData(train, holdout, report)
 
     async def fit(self, spec: TrainingSpec, train: Dataset, events: JobEvents, check_cancel: CancelCheck) -> object:
