@@ -27,7 +27,9 @@ def selected_fields(bq_table: bigquery.Table, columns: list[str] | None) -> list
 
 def table_info(name: str, bq_table: bigquery.Table) -> TableInfo:
     columns = tuple(
-        ColumnInfo(f.name, f.field_type, f.field_type.upper() in _NUMERIC_TYPES, f.mode != "REQUIRED")
+        # A REPEATED field holds a list per row, whatever its element type: not a number to train on.
+        ColumnInfo(f.name, f.field_type, f.field_type.upper() in _NUMERIC_TYPES and f.mode != "REPEATED",
+                   f.mode != "REQUIRED")
         for f in bq_table.schema
     )
     # num_rows leaves out a streaming buffer; this adapter writes only by load jobs, so it is exact.

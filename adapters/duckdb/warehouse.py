@@ -64,7 +64,7 @@ class DuckDBWarehouse:
             raise TableNotFound(f"no table named {table!r} in the warehouse", {"table": table})
         ((count,),) = cursor.execute(f"SELECT count(*) FROM {self._qualified(table)}").fetchall()
         infos = tuple(
-            ColumnInfo(name, dtype, dtype.upper().startswith(_NUMERIC_PREFIXES), bool(nullable))
+            ColumnInfo(name, dtype, _numeric(dtype), bool(nullable))
             for name, dtype, nullable in columns
         )
         return TableInfo(table, infos, int(count))
@@ -151,3 +151,8 @@ class DuckDBWarehouse:
                 raise TransientError(f"warehouse I/O error: {exc}") from exc
 
         return await anyio.to_thread.run_sync(query)
+
+
+def _numeric(dtype: str) -> bool:
+    """A number per row: DOUBLE[] and DOUBLE[3] (lists, arrays) start with a numeric name but are not."""
+    return dtype.upper().startswith(_NUMERIC_PREFIXES) and not dtype.endswith("]")
