@@ -22,6 +22,8 @@ import pyarrow.parquet as pq
 import pytest
 from aiohttp import web
 
+from tests.support.http_fixtures import serving
+
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -118,12 +120,8 @@ async def server() -> AsyncIterator[tuple[str, list[object]]]:
 
     app = web.Application()
     app.router.add_post("/v1/streams/accepting/events", events)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    yield f"http://127.0.0.1:{runner.addresses[0][1]}", bodies
-    await runner.cleanup()
+    async with serving(app) as url:
+        yield url, bodies
 
 
 async def test_a_url_that_is_not_mlplane_is_named_not_a_traceback(files, server) -> None:

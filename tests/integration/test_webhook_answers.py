@@ -14,6 +14,7 @@ from adapters.secrets.providers import EnvSecretProvider
 from adapters.webhook.executor import MAX_RETRY_AFTER_S, WebhookExecutor
 from domain.types.errors import PermanentError, TransientError
 from domain.types.rules import ActionSpec
+from tests.support.http_fixtures import serving
 
 pytestmark = pytest.mark.integration
 
@@ -40,13 +41,8 @@ async def receiver() -> AsyncIterator[str]:
 
     app = web.Application()
     app.router.add_post("/{status}", answer)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    yield f"http://127.0.0.1:{port}"
-    await runner.cleanup()
+    async with serving(app) as url:
+        yield url
 
 
 async def call(url: str) -> None:

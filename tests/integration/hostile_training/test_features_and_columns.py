@@ -26,7 +26,6 @@ from tests.support.hostile_training import (
 )
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="module")]
-SHUFFLE = np.random.default_rng(7).permutation  # the holdout split's shuffle at the default seed
 KERAS = {"epochs": 10, "hidden_layers": [8], "batch_size": 32}
 needs_tensorflow = pytest.mark.skipif(importlib.util.find_spec("tensorflow") is None, reason="no tensorflow")
 
