@@ -23,6 +23,7 @@ from urllib.parse import unquote, urlparse
 from adapters.pyarrow_files.http_reader import open_url
 from adapters.pyarrow_files.http_source import PROBE_TIMEOUT_S, READ_ERRORS, is_http, probe, read_error, submit_error
 from adapters.pyarrow_files.local_roots import ANYWHERE, LocalRoots
+from adapters.pyarrow_files.temp_files import temp_beside
 from adapters.pyarrow_files.url_guard import PUBLIC_ONLY, HostPolicy
 from domain.types.errors import InvalidSpec
 
@@ -177,9 +178,7 @@ def temp_file(uri: str) -> Path:
         handle, name = tempfile.mkstemp(prefix="mlplane-staged-")
         os.close(handle)
         return Path(name)
-    target = local_path(uri)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    return target.with_name(f".tmp-{os.getpid()}-{target.name}")
+    return temp_beside(local_path(uri))
 
 
 def publish(temp: Path, uri: str, gcs: RemoteConfig | None) -> None:

@@ -2,7 +2,7 @@
 
 Each staged file (one per dedupe shard) is written under a temporary name and renamed over the
 final one, so a redone partition replaces its earlier files whole and the commit never reads a
-half-written one.
+half-written one; it also removes the temps a killed run of it left.
 """
 
 from __future__ import annotations
@@ -15,9 +15,10 @@ import pyarrow as pa
 
 from adapters._shared.process_jobs import Reporter
 from adapters.pyarrow_files.batches import piece_batches
-from adapters.pyarrow_files.locations import RemoteConfig, publishing
+from adapters.pyarrow_files.locations import RemoteConfig, local_path, publishing
 from adapters.pyarrow_files.rejects import RejectsFile
 from adapters.pyarrow_files.staged_files import StagedFiles
+from adapters.pyarrow_files.temp_files import remove_orphans
 from domain.services.ingestion_cleaning import drop_null_rows
 from domain.types.partitions import PartitionReport
 from ports.bulk_files import StagingTask
@@ -37,10 +38,17 @@ class _Counts:
 
 def stage_partition(reporter: Reporter, task: StagingTask, gcs: RemoteConfig | None) -> PartitionReport:
     _use_returning_allocator()
+    _remove_orphaned_temps(task)
     try:
         return _stage(reporter, task, gcs, strict=False)
     except pa.ArrowInvalid:  # a value that does not convert: redo the partition row by row exactly
         return _stage(reporter, task, gcs, strict=True)
+
+
+def _remove_orphaned_temps(task: StagingTask) -> None:
+    """A run of this partition killed mid-write left its temp files next to the targets (temp_files.py)."""
+    local = [uri for uri in (*task.staged_uris, task.rejects_uri) if not uri.startswith("gs://")]
+    remove_orphans(local_path(uri) for uri in local)
 
 
 def _use_returning_allocator() -> None:
