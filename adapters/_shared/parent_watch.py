@@ -33,7 +33,7 @@ def _watch(parent_pid: int) -> None:
     except ProcessLookupError:  # gone already
         os._exit(1)
     except (AttributeError, OSError):  # not Linux, or a kernel before 5.3
-        while _alive(parent_pid):
+        while alive(parent_pid):
             time.sleep(CHECK_S)
     else:
         select.select([descriptor], [], [])  # readable once the process has exited
@@ -41,7 +41,8 @@ def _watch(parent_pid: int) -> None:
     os._exit(1)  # not sys.exit: the main thread is blocked in the pool's queue; nothing to flush
 
 
-def _alive(pid: int) -> bool:
+def alive(pid: int) -> bool:
+    """Whether a process with this pid exists (signal 0 checks without sending anything)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

@@ -17,6 +17,8 @@ import socket
 from collections.abc import Iterable
 from pathlib import Path
 
+from adapters._shared.parent_watch import alive
+
 PREFIX = ".tmp-"  # the artifact store's prefix for its own temps: never a key, never listed
 
 
@@ -36,7 +38,7 @@ def remove_orphans(targets: Iterable[Path]) -> list[Path]:
         with contextlib.suppress(FileNotFoundError), os.scandir(folder) as entries:
             for entry in entries:
                 writer = _writer(entry.name)
-                if writer is not None and writer[1] in names and not _running(writer[0]):
+                if writer is not None and writer[1] in names and not alive(writer[0]):
                     Path(entry.path).unlink(missing_ok=True)
                     removed.append(Path(entry.path))
     return removed
@@ -49,13 +51,3 @@ def _writer(name: str) -> tuple[int, str] | None:
     if not (name.startswith(PREFIX) and at and pid.isdigit() and rest.startswith(host)):
         return None
     return int(pid), rest[len(host):]
-
-
-def _running(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # it exists, owned by someone else
-        return True
-    return True

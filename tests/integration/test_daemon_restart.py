@@ -4,13 +4,13 @@ jobs queued at a graceful stop run after the restart."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import psutil
 import pytest
 
 from tests.support.daemon import DaemonProcess
+from tests.support.processes import assert_all_gone
 from tests.support.ws_client import DEMO_SPEC, collect_events, submit
 
 pytestmark = pytest.mark.integration
@@ -62,17 +62,7 @@ async def test_kill_9_leaves_no_pool_or_manager_process_behind(tmp_path: Path, s
         assert any("forkserver" in n for n in names), names  # the pools and the manager did start
     finally:
         daemon.kill()
-    deadline = time.monotonic() + 20
-    while (left := [p for p in started if _running(p)]) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert not left, [" ".join(p.cmdline())[:120] for p in left]
-
-
-def _running(process: psutil.Process) -> bool:
-    try:
-        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return False
+    assert_all_gone(started)
 
 
 async def test_jobs_queued_at_a_graceful_stop_run_after_the_restart(tmp_path: Path, session) -> None:

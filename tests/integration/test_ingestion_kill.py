@@ -22,7 +22,6 @@ from tests.support.daemon import DaemonProcess
 from tests.support.ingestion_kill import (
     EventWatch,
     SlowFiles,
-    assert_all_gone,
     assert_each_source_row_once,
     descendants,
     distinct_rows,
@@ -33,6 +32,7 @@ from tests.support.ingestion_kill import (
     staging_dir,
     write_source,
 )
+from tests.support.processes import assert_all_gone
 from tests.support.ws_client import TERMINAL, collect_events
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(90)]

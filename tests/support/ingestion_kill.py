@@ -7,7 +7,6 @@ import asyncio
 import contextlib
 import json
 import re
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -125,20 +124,6 @@ def descendants(*processes: DaemonProcess) -> list[psutil.Process]:
         with contextlib.suppress(psutil.NoSuchProcess):
             found += psutil.Process(process.pid).children(recursive=True)
     return found
-
-
-def assert_all_gone(processes: list[psutil.Process], timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while (left := [p for p in processes if _running(p)]) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert not left, [" ".join(p.cmdline())[:120] for p in left]
-
-
-def _running(process: psutil.Process) -> bool:
-    try:
-        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return False
 
 
 def staging_dir(data_dir: Path, ingestion_id: str) -> Path:
