@@ -23,7 +23,7 @@ from ports.secrets import SecretProvider
 SIGNATURE_HEADER = "X-Mlplane-Signature"
 # A receiver asking to wait longer (or a misconfigured one answering 10^20) would park the action
 # for good instead of letting it run out of tries into the dead-letter queue.
-MAX_RETRY_AFTER_S = 3600
+MAX_RETRY_AFTER_S = 6 * 3600
 # The answer's body is not used; reading it lets the connection be reused, but only a bounded part.
 _BODY_READ_LIMIT = 64 * 1024
 

@@ -101,19 +101,17 @@ def _validate(spec: IngestionSpec) -> None:
 
 
 def check_column_names(source: str, names: Sequence[str]) -> None:
-    """A source's own column names, which the spec does not have to name: each must be there, unique and
-    printable. An empty name, or one differing only in case (the warehouse compares names ignoring case),
-    would be renamed by the load (`C1`, `A_1`) without a word; a line break in a quoted header name shifts
-    every line after it when a partition skips the header."""
+    """A source's own column names, which the spec does not have to name: printable and unique. Two names
+    differing only in case (the warehouse compares names ignoring case) would be renamed by the load
+    (`A_1`) without a word; a line break in a quoted header name shifts every line after it when a
+    partition skips the header. One empty name (the index column pandas' to_csv() writes) is named by
+    the warehouse (`column0`) as before; two of them would clash."""
     details = {"field": "sources", "source": source}
     for position, name in enumerate(names, start=1):
-        if not name:
-            raise InvalidSpec(f"{source}: column {position} of the header has no name; give every column a name",
-                              details)
         if any(unicodedata.category(c) == "Cc" for c in name):
             raise InvalidSpec(f"{source}: column {position} has a control character (line break, tab, NUL) in its "
                               f"name {name[:100]!r}; rename it", details)
-    counts = Counter(name.casefold() for name in names)
+    counts = Counter(name.casefold() for name in names)  # two empty names clash too
     if repeated := [n for n in names if counts[n.casefold()] > 1]:
         raise InvalidSpec(f"{source}: the header names the same column more than once (names are compared ignoring "
                           f"case): {', '.join(repr(n[:100]) for n in repeated)}; give every column its own name",

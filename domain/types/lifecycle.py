@@ -10,9 +10,9 @@ from typing import Any
 from domain.types.config_fields import finite
 from domain.types.errors import InvalidSpec
 
-# Retention looks back `now - days`: past about 700,000 days that is before year 1, an OverflowError
-# in every plan, sweep and retrain of the model. A century is more than any policy needs.
-MAX_RETENTION_DAYS = 36_500
+# Retention looks back `now - days`: past about 739,000 days that is before year 1, an OverflowError
+# in every plan, sweep and retrain of the model. 700,000 still takes "99999 days: forever".
+MAX_RETENTION_DAYS = 700_000
 
 
 def iso(moment: datetime) -> str:

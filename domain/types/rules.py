@@ -115,7 +115,7 @@ class ActionSpec:
 def _check_webhook(params: Mapping[str, Any]) -> None:
     if not params["url"].startswith(("http://", "https://")):
         raise InvalidSpec("webhook url must be http(s)", {"field": "actions.url"})
-    if not isinstance(params.get("secret", ""), str):
+    if params.get("secret") is not None and not isinstance(params["secret"], str):  # null: no secret
         raise InvalidSpec("webhook secret is the name of a secret, a string", {"field": "actions.secret"})
     timeout = params.get("timeout_s", 1.0)
     if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not fields.finite(timeout) or timeout <= 0:

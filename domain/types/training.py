@@ -48,8 +48,10 @@ class ValidationSpec:
     def __post_init__(self) -> None:
         if not 0.0 < self.fraction < 1.0:
             raise InvalidSpec("validation.fraction must be between 0 and 1", {"field": "validation.fraction"})
-        if not 0 <= self.seed < 2**32:  # numpy and scikit-learn seeds; else the job fails after the 202
-            raise InvalidSpec("validation.seed must be an integer in 0..4294967295", {"field": "validation.seed"})
+        # numpy's generator takes any non-negative integer (a negative one fails after the 202); 2^128 is
+        # the entropy it keeps, and room for any seed a person or a timestamp makes.
+        if not 0 <= self.seed < 2**128:
+            raise InvalidSpec("validation.seed must be an integer in 0..2^128-1", {"field": "validation.seed"})
 
 
 @dataclass(frozen=True)
