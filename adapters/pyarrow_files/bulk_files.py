@@ -35,8 +35,11 @@ class PyArrowBulkFiles:
         def run() -> list[SourceFile]:
             try:
                 uris = [u for source in sources for u in expand(source, self._gcs, self._roots)]
+            except (ConnectionError, TimeoutError) as exc:  # OSErrors too, but a storage hiccup, not a bad name
+                raise TransientError(f"listing the sources failed: {exc}") from exc
             except OSError as exc:  # a name past the system's limits (ENAMETOOLONG), a directory it may not list
-                raise InvalidSpec(f"source {str(exc.filename)[:300]!r} cannot be read: {exc.strerror or exc}",
+                named = str(exc.filename or ", ".join(sources))[:300]
+                raise InvalidSpec(f"source {named!r} cannot be read: {exc.strerror or exc}",
                                   {"field": "sources"}) from exc
             return [describe(u, format, self._gcs) for u in dict.fromkeys(uris)]  # a file named twice is read once
 

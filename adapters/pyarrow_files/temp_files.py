@@ -22,10 +22,22 @@ from adapters._shared.parent_watch import alive
 PREFIX = ".tmp-"  # the artifact store's prefix for its own temps: never a key, never listed
 
 
+def _pid_space() -> str:
+    """Whose pids these are: the host name, plus the pid namespace where there is one (two containers
+    may share a host name, with network_mode: host or the same hostname:, and not their pids)."""
+    try:
+        return f"{socket.gethostname()}.{os.stat('/proc/self/ns/pid').st_ino}"
+    except OSError:
+        return socket.gethostname()
+
+
+_HOST = _pid_space()
+
+
 def temp_beside(target: Path) -> Path:
     """This process's temp file for `target`, in the same directory (so the final rename is atomic)."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    return target.with_name(f"{PREFIX}{os.getpid()}@{socket.gethostname()}-{target.name}")
+    return target.with_name(f"{PREFIX}{os.getpid()}@{_HOST}-{target.name}")
 
 
 def remove_orphans(targets: Iterable[Path]) -> list[Path]:
@@ -47,7 +59,7 @@ def remove_orphans(targets: Iterable[Path]) -> list[Path]:
 def _writer(name: str) -> tuple[int, str] | None:
     """(pid, target name) from a temp this host wrote, `.tmp-{pid}@{host}-{target}`; None for anything else."""
     pid, at, rest = name.removeprefix(PREFIX).partition("@")
-    host = f"{socket.gethostname()}-"
+    host = f"{_HOST}-"
     if not (name.startswith(PREFIX) and at and pid.isdigit() and rest.startswith(host)):
         return None
     return int(pid), rest[len(host):]

@@ -26,10 +26,12 @@ def test_only_the_temps_of_exited_writers_of_these_targets_on_this_host_are_remo
     target, other = tmp_path / "staging" / "part-0-shard-1.parquet", tmp_path / "staging" / "part-10-shard-1.parquet"
     mine = temp_beside(target)
     assert mine.parent == target.parent and mine.name.startswith(".tmp-")
-    host, dead = socket.gethostname(), exited_pid()
+    host, dead = mine.name.removeprefix(f".tmp-{os.getpid()}@").removesuffix(f"-{target.name}"), exited_pid()
+    assert host.startswith(socket.gethostname())  # the host, and its pid namespace where there is one
     orphan = target.with_name(f".tmp-{dead}@{host}-{target.name}")
     kept = [mine, target,  # a running writer's temp (this process's), and the published file itself
             target.with_name(f".tmp-{dead}@elsewhere-{target.name}"),  # another host's pids mean nothing here
+            target.with_name(f".tmp-{dead}@{socket.gethostname()}.1-{target.name}"),  # same name, other pid space
             other.with_name(f".tmp-{dead}@{host}-{other.name}"),  # another partition's
             target.with_name(".tmp-lock"), target.with_name(f".tmp-{os.getpid()}")]  # not a writer's temp
     for path in (orphan, *kept):
