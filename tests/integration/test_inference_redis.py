@@ -117,3 +117,11 @@ async def test_trimming_keeps_what_is_still_pending(stack: Stack) -> None:
     assert await stack.redis.xlen(f"{stack.namespace}stream:{config.stream}") == 10
     info = await stack.producer.backlog(config.stream, group_name("p1"))
     assert info["pending"] == 10
+
+
+async def test_a_stored_config_that_no_longer_reads_is_left_out_not_blocking_the_others(stack: Stack) -> None:
+    await stack.pipelines.save(pipeline("good"))
+    broken = {**pipeline("old").to_dict(), "batch_size": "many"}  # as an older release or a hand edit left it
+    await stack.redis.hset(Keys(stack.namespace).pipelines(), "old", json.dumps(broken))
+    assert [c.name for c in await stack.pipelines.configs()] == ["good"]
+    assert [p["name"] for p in await stack.pipelines.list()] == ["good"]
