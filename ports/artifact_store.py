@@ -23,7 +23,8 @@ class ArtifactStore(Protocol):
     async def get(self, key: str) -> bytes: ...
 
     async def list(self, prefix: str) -> Sequence[str]:
-        """Every key starting with `prefix`, sorted."""
+        """Every key starting with `prefix`, sorted. A store whose writes can be cut off half-done
+        also clears what those left under `prefix` (never a key, never a write still running)."""
         ...
 
     async def delete(self, key: str) -> None: ...

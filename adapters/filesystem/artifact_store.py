@@ -8,6 +8,11 @@ atomic against every other writer, in this process or another.
 A generation is the file's nanosecond mtime, which the store sets itself to a number above the
 store-wide high-water mark kept in the lock file: unlike inode numbers (reused) or the clock
 (steps back), it is never handed out twice.
+
+Every `.tmp-` name in the tree is the store's (the staging code writes there too). A writer killed
+mid-write leaves its temp for good, so listing a prefix also removes the temps under it whose writers,
+processes of this host, have exited (writer_temps.py): the walk reads those names anyway, and callers
+list a prefix before they clear it (the end of an ingestion does, whichever way it ended).
 """
 
 from __future__ import annotations
@@ -16,18 +21,19 @@ import fcntl
 import os
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from functools import partial
 from pathlib import Path
 from typing import BinaryIO
 
 import anyio
 
+from adapters._shared.writer_temps import PREFIX, abandoned, writer_prefix
 from domain.types.errors import ArtifactNotFound, Conflict, InvalidIdentifier, PermanentError
 from domain.types.identifiers import artifact_key
 
-_TEMP = ".tmp-"  # temp files and the lock: never keys, never listed
+_TEMP = PREFIX  # temp files and the lock: never keys, never listed
 
 
 class FilesystemArtifactStore:
@@ -116,7 +122,7 @@ class FilesystemArtifactStore:
     @staticmethod
     def _write_temp(path: Path, data: bytes) -> str:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=_TEMP)
+        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=writer_prefix())  # a kill leaves it sweepable
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
@@ -131,7 +137,16 @@ class FilesystemArtifactStore:
             relative = Path(dirpath).relative_to(self._root).as_posix()
             base = "" if relative == "." else relative + "/"
             keys.extend(base + f for f in files if not f.startswith(_TEMP))
+            _remove_abandoned(dirpath, (f for f in files if (base + f).startswith(prefix)))
         return sorted(k for k in keys if k.startswith(prefix))
+
+
+def _remove_abandoned(folder: str, names: Iterable[str]) -> None:
+    """Delete the temps among `names` whose writers have exited: nothing will ever rename them."""
+    for name in names:
+        if abandoned(name):
+            with suppress(OSError):  # removed meanwhile by another sweep, or a read-only mount
+                os.unlink(os.path.join(folder, name))
 
 
 def _generation(path: Path) -> int | None:

@@ -57,7 +57,8 @@ def staged_keys(ingestion_id: str, index: int, shards: int) -> list[str]:
 
 async def discard_staged(artifacts: ArtifactStore, ingestion_id: str) -> None:
     """Delete an ingestion's staged partitions once it is loaded, failed or cancelled: nothing will read
-    them again (they can be GBs). Reports and rejects files stay: they say what happened."""
+    them again (they can be GBs). Reports and rejects files stay: they say what happened. Listing the
+    prefix, rather than naming the plan's keys, also lets the store clear what interrupted writes left."""
     for key in await artifacts.list(staging_prefix(ingestion_id)):
         if key.rsplit("/", 1)[-1].startswith("part-") and key.endswith(".parquet"):
             await artifacts.delete(key)
