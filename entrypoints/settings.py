@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -19,6 +19,9 @@ from domain.services.ingestion_shards import DEFAULT_SHARD_ROWS
 from domain.types.lifecycle import MAX_RETENTION_DAYS
 
 Profile = Literal["local", "emulated", "gcp"]
+# A worker renews its lease every third of it: under 2 s, a Redis or event-loop stall of a second would
+# hand a live worker's jobs to another (run twice); over an hour, a dead worker's jobs wait that long.
+WORKER_LEASE_S = (2.0, 3600.0)
 
 
 class Settings(BaseSettings):
@@ -53,6 +56,8 @@ class Settings(BaseSettings):
         "time; 0: one shard. The local profile only: BigQuery de-duplicates in one query"))
     ingestion_timeout_s: int = Field(default=3600, ge=10, description="per partition task")
     ingestion_max_tries: int = Field(default=3, ge=1, le=50)
+    worker_lease_seconds: float = Field(default=15.0, description=(  # = adapters.arq.leases.DEFAULT_TTL_S
+        "a worker's jobs go to another worker about this long after it dies (kill -9)"))
     duckdb_memory_limit: str | None = Field(default=None, pattern=r"^\d+(\.\d+)?\s*[KMGT]i?B$",
                                             description="e.g. 512MB; empty: DuckDB's default (80% of RAM)")
     seed_demo: bool = True
@@ -87,6 +92,16 @@ class Settings(BaseSettings):
     gcs_emulator_url: str = "http://127.0.0.1:9023"
     bigquery_emulator_url: str = "http://127.0.0.1:9050"
     bigquery_location: str | None = None
+
+    @field_validator("worker_lease_seconds")
+    @classmethod
+    def _lease_in_bounds(cls, value: float) -> float:
+        low, high = WORKER_LEASE_S
+        if not low <= value <= high:  # NaN fails too
+            raise ValueError(f"MLPLANE_WORKER_LEASE_SECONDS must be between {low:g} and {high:g} seconds, not "
+                             f"{value:g}: shorter, a brief stall hands a live worker's jobs to another; longer, "
+                             "a dead worker's jobs wait that long")
+        return value
 
     @property
     def namespace(self) -> str:

@@ -47,11 +47,11 @@ def build_worker(container: Container, queue: str) -> ArqWorker:
     # worker in the 'local' profile must never do (the daemon holds the DuckDB file).
     if queue == ACTIONS_QUEUE:
         return ArqWorker(container.redis_url(), settings.namespace, action_queue_settings(container),
-                         action_handlers(container), worker_id)
+                         action_handlers(container), worker_id, lease_s=settings.worker_lease_seconds)
     handlers = _stage_handlers(container) if queue == INGESTION_QUEUE else _handlers(container)[queue]
     crons = _cron_tasks(container) if queue == TRAINING_QUEUE else []
     return ArqWorker(container.redis_url(), settings.namespace, _queue_settings(container, queue),
-                     handlers, worker_id, crons)
+                     handlers, worker_id, crons, lease_s=settings.worker_lease_seconds)
 
 
 def _cron_tasks(container: Container) -> list[CronTask]:

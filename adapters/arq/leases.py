@@ -3,7 +3,9 @@
 arq only re-runs a job when its in-progress key expires, and that key lives for the longest
 task timeout (hours for training). Each worker here keeps a short heartbeat key alive and
 records which jobs it runs; any worker that finds a running job whose owner's heartbeat is
-gone deletes the job's in-progress key, so arq's next poll starts it again.
+gone deletes the job's in-progress key, so arq's next poll starts it again. The lease length
+(MLPLANE_WORKER_LEASE_SECONDS) trades how soon a dead worker's jobs return against how long a stall
+(Redis, the event loop) a live worker survives without its jobs being run twice.
 """
 
 from __future__ import annotations
@@ -16,10 +18,11 @@ from arq.constants import in_progress_key_prefix
 from redis.asyncio import Redis
 
 log = logging.getLogger(__name__)
+DEFAULT_TTL_S = 15.0
 
 
 class WorkerLeases:
-    def __init__(self, redis: Redis, namespace: str, worker_id: str, ttl_seconds: float = 15.0) -> None:
+    def __init__(self, redis: Redis, namespace: str, worker_id: str, ttl_seconds: float = DEFAULT_TTL_S) -> None:
         self._redis = redis
         self._worker_key = f"{namespace}worker:{worker_id}"
         self._running_key = f"{namespace}running-jobs"

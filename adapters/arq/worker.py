@@ -18,7 +18,7 @@ from arq.cron import cron
 from arq.worker import Retry, Worker, func
 
 from adapters._shared.redis_client import redis_client
-from adapters.arq.leases import WorkerLeases
+from adapters.arq.leases import DEFAULT_TTL_S, WorkerLeases
 from adapters.arq.task_queue import queue_key
 from domain.types.errors import TransientError
 from domain.types.retry import backoff_seconds
@@ -60,9 +60,10 @@ class QueueSettings:
 class ArqWorker:
     def __init__(
         self, redis_url: str, namespace: str, settings: QueueSettings, handlers: Sequence[TaskHandler], worker_id: str,
-        cron_tasks: Sequence[CronTask] = (),
+        cron_tasks: Sequence[CronTask] = (), lease_s: float = DEFAULT_TTL_S,
     ) -> None:
         self._cron_tasks = cron_tasks
+        self.lease_s = lease_s  # how long this worker's heartbeat outlives it (see leases.py)
         self._redis_url = redis_url
         self._namespace = namespace
         self._settings = settings
@@ -75,7 +76,7 @@ class ArqWorker:
     async def start(self) -> None:
         # arq's Worker.close() closes the pool it is given, so it gets a pool of its own.
         pool = redis_client(self._redis_url)
-        self._leases = WorkerLeases(pool, self._namespace, self._worker_id)
+        self._leases = WorkerLeases(pool, self._namespace, self._worker_id, self.lease_s)
         await self._leases.start()
         self._worker = Worker(
             functions=[self._wrap(h) for h in self._handlers],
