@@ -4,10 +4,10 @@ Every path runs as its own process tree (the mlplane one is a real daemon, `mlpl
 `POST /v1/ingestions` and followed over its WebSocket to `completed`); wall time and peak RSS are
 sampled with psutil. Each ends with the clean rows (deduplicated, no nulls) in a DuckDB table.
 
-The daemon runs with its defaults (no DuckDB memory limit); one more path runs the cores' partition
-count under `MLPLANE_DUCKDB_MEMORY_LIMIT` (the commit spills rather than grows the daemon).
+The daemon runs with its defaults (DuckDB capped at 256MB); one more path runs the cores' partition
+count under a smaller `MLPLANE_DUCKDB_MEMORY_LIMIT` (the commit spills rather than grows the daemon).
 
-Run: `python -m benchmarks.ingestion [--rows 5000000] [--partitions 1 2 4] [--workers 2] [--memory-limit 256MB]
+Run: `python -m benchmarks.ingestion [--rows 5000000] [--partitions 1 2 4] [--workers 2] [--memory-limit 64MB]
 [--repeat 3]`.
 """
 
@@ -151,7 +151,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=5_000_000)
     parser.add_argument("--partitions", type=int, nargs="+", default=[1, 2, 4])
     parser.add_argument("--workers", type=int, default=2, help="separate staging worker processes (0: skip)")
-    parser.add_argument("--memory-limit", default="256MB", help="DuckDB memory limit of one more path ('': skip)")
+    parser.add_argument("--memory-limit", default="64MB", help="DuckDB memory limit of one more path ('': skip)")
     parser.add_argument("--repeat", type=int, default=1, help="runs per path; each figure is their median")
     args = parser.parse_args()
     run(args.rows, args.partitions, args.workers, args.memory_limit, args.repeat)
