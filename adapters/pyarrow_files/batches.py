@@ -3,6 +3,8 @@
 CSV is parsed with the planned column types (fast path). pyarrow cannot skip a row whose value
 does not convert, so on the first conversion error the caller re-reads the partition in `strict`
 mode: every column as bytes, then cast batch by batch, rejecting exactly the rows that fail (casts.py).
+A row with the wrong number of values goes to rejects through pyarrow's invalid-row handler, unless it
+is not UTF-8 either: then strict mode reads the piece once more, through Latin-1 (see `_csv`).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import pyarrow.parquet as pq
 
 from adapters.pyarrow_files.casts import cast_rows, value_text
 from adapters.pyarrow_files.locations import RemoteConfig, is_remote, local_path, open_binary, size
+from adapters.pyarrow_files.ragged_rows import UNREADABLE_RAGGED_ROW, Handed, file_bytes, ragged_row_handler
 from adapters.pyarrow_files.rejects import RejectsFile
 from domain.types.errors import InvalidSpec
 from domain.types.ingestion import SourceFormat
@@ -27,7 +30,6 @@ from domain.types.partitions import Piece
 # CSV block: the unit of memory per partition (pyarrow holds ~35 blocks); 1 MiB parses as fast as 4 MiB.
 BLOCK_BYTES = 1 << 20
 PARQUET_BATCH_ROWS = 32_768  # half a staged row group: two decoded batches at most in flight
-
 
 def piece_batches(piece: Piece, columns: Sequence[str], types: Mapping[str, pa.DataType], rejects: RejectsFile,
                   strict: bool, gcs: RemoteConfig | None) -> Iterator[tuple[pa.RecordBatch, float]]:
@@ -79,18 +81,28 @@ class _Limited(io.RawIOBase):
 
 def _csv(piece: Piece, columns: Sequence[str], types: Mapping[str, pa.DataType], rejects: RejectsFile,
          strict: bool, gcs: RemoteConfig | None) -> Iterator[tuple[pa.RecordBatch, float]]:
+    handed = Handed()
+    try:
+        yield from _csv_read(piece, columns, types, rejects, strict, gcs, handed, latin1=False)
+    except pa.ArrowInvalid as exc:
+        if not strict or not UNREADABLE_RAGGED_ROW.search(str(exc)):
+            raise  # not strict: the caller reads the partition again in strict mode, which comes here
+        # Only a piece with such a row pays for a second read, through a Latin-1 view of its bytes: every byte is
+        # a character there, so the handler gets every row; the batches get the file's bytes back before the cast.
+        yield from _csv_read(piece, columns, types, rejects, strict, gcs, handed, latin1=True)
+
+
+def _csv_read(piece: Piece, columns: Sequence[str], types: Mapping[str, pa.DataType], rejects: RejectsFile,
+              strict: bool, gcs: RemoteConfig | None, handed: Handed,
+              latin1: bool) -> Iterator[tuple[pa.RecordBatch, float]]:
     skip = 1 if piece.start == 0 else 0  # a range from 0 still holds the header line
     base = 0 if piece.start == 0 else piece.first_line - 1  # file line = base + line in the stream
     skipped: list[int] = []
-
-    def invalid(row: pacsv.InvalidRow) -> str:
-        line = None if row.number is None else base + row.number
-        skipped.append(line or 0)
-        rejects.add(line, f"expected {row.expected_columns} columns, found {row.actual_columns}", row.text)
-        return "skip"
-
-    read = pacsv.ReadOptions(column_names=list(columns), skip_rows=skip, block_size=BLOCK_BYTES, use_threads=False)
-    parse = pacsv.ParseOptions(invalid_row_handler=invalid, newlines_in_values=piece.end < 0)
+    block = 2 * BLOCK_BYTES if latin1 else BLOCK_BYTES  # through Latin-1 a byte past ASCII takes two
+    read = pacsv.ReadOptions(column_names=list(columns), skip_rows=skip, block_size=block, use_threads=False,
+                             encoding="latin-1" if latin1 else "utf8")
+    parse = pacsv.ParseOptions(invalid_row_handler=ragged_row_handler(base, skipped, rejects, handed, latin1),
+                               newlines_in_values=piece.end < 0)
     # Strict mode reads bytes, so a value that is not UTF-8 rejects its row rather than failing the partition.
     parse_types = {c: pa.binary() for c in columns} if strict else dict(types)
     convert = pacsv.ConvertOptions(column_types=parse_types, strings_can_be_null=True)
@@ -101,7 +113,11 @@ def _csv(piece: Piece, columns: Sequence[str], types: Mapping[str, pa.DataType],
         for blocks, batch in enumerate(reader, start=1):
             first = emitted
             emitted += batch.num_rows
-            last = batch if batch.num_rows else last
+            last = batch if batch.num_rows else last  # for the quote check: Latin-1 keeps the line breaks
+            if handed.rows > first:  # a read again from the start: drop the rows the first one passed on
+                done = min(handed.rows - first, batch.num_rows)
+                batch, first = batch.slice(done), first + done
+            batch = file_bytes(batch) if latin1 else batch
             if strict:
                 batch = cast_rows(batch, types, lambda i, first=first: _line_of(base + skip + 1 + first + i, skipped),
                                   rejects)
@@ -109,10 +125,13 @@ def _csv(piece: Piece, columns: Sequence[str], types: Mapping[str, pa.DataType],
                 # A numeral past the double range (400 digits, 1e400) parses as infinity: only the text,
                 # which strict mode keeps, tells it from a written 'inf'.
                 raise pa.ArrowInvalid("a number out of the double range was read as infinity")
-            # Each batch is one parsed block of about BLOCK_BYTES: progress without a seekable stream.
-            yield batch, min(blocks * BLOCK_BYTES / max(length, 1), 1.0)
-    if last is not None and piece.end < 0:
-        _check_quotes_closed(piece.uri, last, _line_of(base + skip + emitted, skipped), gcs)
+            handed.rows = max(handed.rows, emitted)
+            # Each batch is one parsed block of about `block` bytes: progress without a seekable stream.
+            yield batch, min(blocks * block / max(length, 1), 1.0)
+    line = _line_of(base + skip + emitted, skipped)
+    # A ragged row after the last good one ends the file: that row's quotes, if any, were closed before it.
+    if last is not None and piece.end < 0 and not any(bad > line for bad in skipped):
+        _check_quotes_closed(piece.uri, last, line, gcs)
 
 
 def _check_quotes_closed(uri: str, last: pa.RecordBatch, line: int, gcs: RemoteConfig | None) -> None:

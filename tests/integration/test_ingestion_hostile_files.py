@@ -22,7 +22,7 @@ from domain.types.errors import InvalidSpec, TableNotFound
 from domain.types.ingestion import IngestionSpec
 from entrypoints.container import Container
 from entrypoints.settings import Settings
-from tests.support.hostile_files import FAILED, FINE, LOADED, REFUSED, Case, csv_file
+from tests.support.hostile_files import FAILED, FINE, LOADED, RAGGED_NOT_UTF8, REFUSED, Case, csv_file
 from tests.support.runtime import running_container
 
 pytestmark = pytest.mark.integration
@@ -72,7 +72,13 @@ async def test_refused_at_submit_with_a_message_naming_the_problem(container, tm
     assert "internal error" not in refused.value.message
 
 
-@pytest.mark.parametrize("case", LOADED, ids=ids(LOADED))
+# pyarrow prints the decode error that kept the handler from a ragged row not UTF-8 (an unraisable exception),
+# then fails the read, which staging does again differently.
+PRINTS_UNRAISABLE = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+
+
+@pytest.mark.parametrize("case", [*LOADED, *(pytest.param(c, marks=PRINTS_UNRAISABLE) for c in RAGGED_NOT_UTF8)],
+                         ids=ids(LOADED) + [f"ragged not UTF-8, {label}" for label in ids(RAGGED_NOT_UTF8)])
 async def test_bad_rows_are_rejected_with_their_line_and_the_rest_loads(container, tmp_path, case: Case) -> None:
     outcome = await ingest(container, case.build(tmp_path))
     assert outcome.kind == "completed", outcome.message
@@ -109,21 +115,21 @@ async def test_a_text_column_with_a_bad_byte_stays_text(container, tmp_path) -> 
     assert columns["name"] == "VARCHAR", columns
 
 
+@PRINTS_UNRAISABLE
+async def test_values_read_again_through_latin1_load_as_the_file_has_them(container, tmp_path) -> None:
+    """A ragged row not UTF-8 makes staging read the file again through Latin-1; the bytes of the rest are kept."""
+    data = "id,name\n1,café\n".encode() + b"2,\xff,x\n" + "3,naïve\n".encode() + b"4,\xfe\n"
+    outcome = await ingest(container, csv_file(data)(tmp_path))
+    assert sorted(r["line"] for r in outcome.rejects) == ["3", "5"]
+    assert (await container.warehouse().read("hostile", ["name"])).column("name").to_pylist() == ["café", "naïve"]
+
+
 async def test_a_written_inf_is_kept_while_an_overflowing_numeral_is_rejected(container, tmp_path) -> None:
     build = csv_file(b"id,v\n1,inf\n2,-Infinity\n3,1e400\n4,1.5\n")
     outcome = await ingest(container, build(tmp_path))
     assert [r["line"] for r in outcome.rejects] == ["4"]
     values = (await container.warehouse().read("hostile", ["v"])).column("v").to_pylist()
     assert sorted(values) == [float("-inf"), 1.5, float("inf")]
-
-
-# pyarrow decodes a bad row's text before calling the handler that would reject it, and the decode error
-# ends the parse (and is reported as unraisable): a row both ragged and not UTF-8 fails the partition.
-@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
-async def test_a_ragged_row_that_is_not_utf8_fails_the_job_naming_the_row(container, tmp_path) -> None:
-    outcome = await ingest(container, csv_file(b"a,b\n1,2\n3,\xff,4\n5,6\n")(tmp_path))
-    assert outcome.kind == "failed"
-    assert "Expected 2 columns, got 3" in outcome.message and "f.csv" in outcome.message, outcome.message
 
 
 async def test_a_crash_while_staging_fails_the_job_instead_of_leaving_it_running(container, tmp_path,

@@ -119,6 +119,29 @@ LOADED = [
          "not a valid timestamp", 2, (1,)),
 ]
 
+# Ragged rows that are not UTF-8 either: pyarrow cannot hand their text to the handler that rejects ragged rows.
+FIFTY = b"".join(b"%d,n%d\n" % (i, i) for i in range(50))
+RAGGED_NOT_UTF8 = [
+    Case("a small file", csv_file(b"a,b\n1,2\n3,\xff,4\n5,6\n"), "expected 2 columns", 3, (3,)),
+    Case("a file cut in partitions", csv_file(b"id,name\n" + FIFTY + b"1,\xff\xfe,3,4,5,6\n" + FIFTY, partitions=3),
+         "expected 2 columns, found 6", 101, (52,)),
+    Case("the bad byte in quotes", csv_file(b"id,name\n" + FIFTY + b'1,"\xff",3\n' + FIFTY, partitions=3),
+         "expected 2 columns", 101, (52,)),
+    Case("the last line, no newline", csv_file(b"id,name\n" + FIFTY + b"1,\xff,3", partitions=3),
+         "expected 2 columns", 51, (52,)),
+    # A quoted newline keeps the file whole (one piece, values may span lines).
+    Case("a file with a quoted newline", csv_file(b"id,name\n" + FIFTY + b"1,\xff,3\n" + FIFTY + b'1,"two\nlines"\n'
+                                                 + FIFTY, partitions=3), "expected 2 columns", 152, (52,)),
+    # The quote check took the last good row for the file's tail. (A CR in quotes: after a quoted LF reject
+    # lines run one short, pyarrow numbering rows, not lines: a gap of its own.)
+    Case("the last line, after a line break in quotes", csv_file(b'id,name\n1,x\n2,"a\rb"\n3,\xff,3'),
+         "expected 2 columns", 3, (4,)),
+    # Past the first block the first read has passed rows on: read again, none is rejected or loaded twice.
+    Case("past the first block, among other bad rows", csv_file(b"id,name\n1,x,y\n2,\xfe\n" + MIB_OF_ROWS
+                                                                + b"1,\xff\xfe,3,4,5,6\n3,x,y\n4,\xfe\n" + MIB_OF_ROWS),
+         "", 200_005, (2, 3, 100_004, 100_005, 100_006)),
+]
+
 FINE = [
     Case("CRLF line endings", csv_file(b"a,b\r\n1,x\r\n2,y\r\n"), rows=2),
     Case("mixed line endings", csv_file(b"a,b\r\n1,x\n2,y\r3,z\r\n4,w\n"), rows=4),
