@@ -70,9 +70,12 @@ def _timestamp(ts: Any, entry_id: str) -> float:
             raise MalformedEvent(f"'ts' must be epoch seconds within years 1..9999, got {_short(ts)}{hint}")
         return float(ts)
     try:
-        return datetime.fromisoformat(str(ts).replace("Z", "+00:00")).timestamp()
+        moment = datetime.fromisoformat(str(ts).replace("Z", "+00:00"))
     except ValueError:
-        raise MalformedEvent(f"'ts' must be RFC 3339 or epoch seconds, got {_short(ts)}") from None
+        raise MalformedEvent(f"'ts' must be ISO 8601 text or epoch seconds, got {_short(ts)}") from None
+    # Without an offset the text is UTC: read as the host's local time, one event would mean
+    # different instants on machines in different zones (and its window order with them).
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
 
 
 def _short(value: Any) -> str:
