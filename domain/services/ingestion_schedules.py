@@ -3,8 +3,10 @@ retraining reads stay fresh. Schedules live in the artifact store (`schedules/in
 the outcome of each one's latest fire next to them (`schedules/ingestion-runs/{name}.json`).
 
 The spec keeps its sources as given (paths, globs, URLs) and they are expanded at each fire, so a
-glob picks up the files that arrived since the last one. A fire's ingestion id is derived from the
-schedule and the fire time, so however many workers or repeated ticks see a fire, it runs once.
+glob picks up the files that arrived since the last one. A tick runs at most one fire per schedule,
+never one from before the schedule existed (see schedule_fires), and a fire's ingestion id is
+derived from the schedule and the fire time, so however many workers or repeated ticks see a
+fire, it runs once.
 """
 
 from __future__ import annotations
@@ -13,15 +15,15 @@ import json
 import logging
 import re
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
 from domain.services.ingestion import IngestionService
-from domain.services.schedules import LOOKBACK
+from domain.services.schedule_fires import Timing, latest_due, stamp
 from domain.types.errors import ArtifactNotFound, InvalidIdentifier, InvalidSpec, MlplaneError, NotFound
 from domain.types.ingestion import Dispatch, IngestionSpec
-from domain.types.lifecycle import iso
+from domain.types.lifecycle import iso, parse_iso
 from ports.artifact_store import ArtifactStore
 from ports.bulk_files import BulkFiles
 from ports.calendar import CronCalendar
@@ -40,12 +42,22 @@ class IngestionSchedule:
     ingestion: Mapping[str, Any] = field(default_factory=dict)  # an IngestionSpec as a dict
     timezone: str = "UTC"
     enabled: bool = True
+    created_at: str | None = None  # set when stored; None in schedules stored before it was recorded
+    active_since: str | None = None  # fires after this run (see schedule_fires.stamp)
 
     def spec(self) -> IngestionSpec:
         return IngestionSpec.from_dict(self.ingestion)
 
+    def timing(self) -> Timing:
+        return Timing(self.cron, self.timezone, self.enabled, self.created_at, self.active_since)
+
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "ingestion": dict(self.ingestion)}
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> IngestionSchedule:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in raw.items() if k in known})
 
 
 def schedule_name(value: str) -> str:
@@ -79,7 +91,11 @@ class IngestionScheduleService:
             raise InvalidSpec("a scheduled ingestion runs its partitions on the queue: drop dispatch 'external'",
                               {"field": "ingestion.dispatch"})
         warnings = await self._check_sources(spec)
-        stored = IngestionSchedule(schedule.name, schedule.cron, spec.to_dict(), schedule.timezone, schedule.enabled)
+        previous = await self._find(schedule.name)
+        created_at, active_since = stamp(schedule.timing(), None if previous is None else previous.timing(),
+                                         self._clock.now())
+        stored = IngestionSchedule(schedule.name, schedule.cron, spec.to_dict(), schedule.timezone, schedule.enabled,
+                                   created_at, active_since)
         await self._store.put(PREFIX + f"{schedule.name}.json", json.dumps(stored.to_dict()).encode())
         return stored, warnings
 
@@ -101,13 +117,20 @@ class IngestionScheduleService:
 
     async def all(self) -> list[IngestionSchedule]:
         keys = [k for k in await self._store.list(PREFIX) if k.endswith(".json") and "/" not in k[len(PREFIX):]]
-        return [IngestionSchedule(**json.loads(await self._store.get(k))) for k in keys]
+        return [IngestionSchedule.from_dict(json.loads(await self._store.get(k))) for k in keys]
 
     async def get(self, name: str) -> IngestionSchedule:
+        found = await self._find(name)
+        if found is None:
+            raise NotFound(f"no ingestion schedule {name!r}", {"name": name})
+        return found
+
+    async def _find(self, name: str) -> IngestionSchedule | None:
         try:
-            return IngestionSchedule(**json.loads(await self._store.get(PREFIX + f"{schedule_name(name)}.json")))
+            raw = await self._store.get(PREFIX + f"{schedule_name(name)}.json")
         except ArtifactNotFound:
-            raise NotFound(f"no ingestion schedule {name!r}", {"name": name}) from None
+            return None
+        return IngestionSchedule.from_dict(json.loads(raw))
 
     async def delete(self, name: str) -> None:
         await self.get(name)  # 404 for an unknown name
@@ -128,16 +151,32 @@ class IngestionScheduleService:
             return None
 
     async def tick(self) -> list[str]:
-        """Submit every enabled schedule's fire times in the lookback window; returns their ingestion ids."""
+        """Submit each enabled schedule's due fire time (at most one each); returns their ingestion ids."""
         now = self._clock.now()
         submitted: list[str] = []
         for schedule in await self.all():
             if not schedule.enabled:
                 continue
-            for fire in self._calendar.next_times(schedule.cron, schedule.timezone, now - LOOKBACK, 3):
-                if fire <= now and (ingestion_id := await self._fire(schedule, fire)) is not None:
-                    submitted.append(ingestion_id)
+            try:
+                fire = latest_due(self._calendar, schedule.cron, schedule.timezone, now, schedule.timing().since())
+            except MlplaneError as exc:  # a schedule stored under older rules: the others still run
+                log.warning("ingestion schedule %s cannot fire: %s", schedule.name, exc.message)
+                continue
+            if fire is not None and (ingestion_id := await self._fire_once(schedule, fire)) is not None:
+                submitted.append(ingestion_id)
         return submitted
+
+    async def _fire_once(self, schedule: IngestionSchedule, fire: datetime) -> str | None:
+        """The fire's ingestion id: the recorded one when it was submitted already, None when a later fire
+        was (a worker whose clock lags must not run an older fire again)."""
+        last = await self.last_run(schedule.name)
+        if last is not None:
+            last_fire = parse_iso(last["fire_time"])
+            if last_fire > fire:
+                return None
+            if last_fire == fire and last["ingestion_id"] is not None:
+                return str(last["ingestion_id"])
+        return await self._fire(schedule, fire)
 
     async def _fire(self, schedule: IngestionSchedule, fire: datetime) -> str | None:
         try:
@@ -151,5 +190,7 @@ class IngestionScheduleService:
         return record.id
 
     async def _record(self, name: str, outcome: dict[str, Any]) -> None:
-        if await self.last_run(name) != outcome:  # a repeated tick changes nothing: no write
-            await self._store.put(RUNS_PREFIX + f"{name}.json", json.dumps(outcome).encode())
+        last = await self.last_run(name)
+        if last == outcome or (last is not None and parse_iso(last["fire_time"]) > parse_iso(outcome["fire_time"])):
+            return  # a repeated tick changes nothing, and a later fire's outcome stays: no write
+        await self._store.put(RUNS_PREFIX + f"{name}.json", json.dumps(outcome).encode())

@@ -6,13 +6,17 @@ the fire time, so however many workers see a tick, one job exists per model per 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from domain.services.aliases import AliasService
 from domain.services.job_events import JobEvents
-from domain.services.retrain_policy import RetrainRequest
+from domain.services.retrain_policy import RetrainRequest, check_metric
 from domain.services.training import TRAINING_QUEUE
 from domain.types.errors import Conflict, InvalidSpec
 from domain.types.events import EventType
 from domain.types.jobs import JobRecord, JobState
+from domain.types.models import Manifest
+from domain.types.training import Task
 from ports.clock import Clock, IdGenerator
 from ports.event_log import EventLog
 from ports.job_store import JobStore
@@ -31,6 +35,20 @@ class RetrainJobs:
         self._clock = clock
         self._ids = ids
         self._aliases = aliases
+
+    async def check(self, request: RetrainRequest, versions: Sequence[Manifest]) -> list[str]:
+        """What can be known before training, given the model's complete versions: a metric its task does
+        not report is an InvalidSpec; no alias to retrain from yet is a warning (a schedule may be set up
+        before the first promotion: its fires are skipped, and logged, until the alias exists)."""
+        champion = await self._aliases.current(request.model, request.alias)
+        newest = max(versions, key=lambda m: m.version, default=None)
+        reference = next((m for m in versions if m.version == champion), newest)
+        if reference is not None:  # the champion's task, else the newest version's
+            check_metric(request.metric, Task(reference.spec["task"]))
+        if champion is None:
+            return [f"model {request.model!r} has no alias {request.alias!r} yet: retrains are skipped until it "
+                    "points to a version"]
+        return []
 
     async def request(self, request: RetrainRequest, job_id: str | None = None) -> JobRecord:
         """A queued retrain job; with a known `job_id` the existing job is returned (idempotent)."""

@@ -10,6 +10,10 @@ from domain.types.errors import InvalidSpec
 from domain.types.identifiers import model_name
 from domain.types.training import Task
 
+# The holdout metrics every model backend reports per task (adapters/_shared/metrics.py); roc_auc
+# is left out on a single-class holdout, which only the retrain itself can find out.
+TASK_METRICS = {Task.CLASSIFICATION: ("accuracy", "precision", "recall", "f1", "log_loss", "roc_auc"),
+                Task.REGRESSION: ("rmse", "mae", "r2")}
 LOWER_IS_BETTER = frozenset({"rmse", "mae", "log_loss"})
 DEFAULT_METRIC = {Task.CLASSIFICATION: ("roc_auc", "accuracy"), Task.REGRESSION: ("rmse",)}
 
@@ -27,6 +31,10 @@ class RetrainRequest:
         model_name(self.alias, "alias")
         if self.tolerance < 0 or self.min_new_rows < 0:
             raise InvalidSpec("tolerance and min_new_rows must not be negative")
+        known = sorted({m for names in TASK_METRICS.values() for m in names})
+        if self.metric is not None and self.metric not in known:
+            raise InvalidSpec(f"unknown metric {self.metric!r}: use one of {', '.join(known)}",
+                              {"field": "metric", "allowed": known})
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -34,6 +42,14 @@ class RetrainRequest:
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any]) -> RetrainRequest:
         return cls(**{k: raw[k] for k in ("model", "alias", "metric", "tolerance", "min_new_rows") if k in raw})
+
+
+def check_metric(metric: str | None, task: Task) -> None:
+    """Before any training: the metric a retrain compares on must be one the model's task reports."""
+    allowed = list(TASK_METRICS[task])
+    if metric is not None and metric not in allowed:
+        raise InvalidSpec(f"metric {metric!r} is not reported for {task.value} models: use one of "
+                          f"{', '.join(allowed)}", {"field": "metric", "task": task.value, "allowed": allowed})
 
 
 def decide(request: RetrainRequest, task: Task, challenger: Mapping[str, float], champion: Mapping[str, float],

@@ -15,7 +15,7 @@ from domain.services.aliases import AliasConflict, AliasService
 from domain.services.job_events import JobEvents
 from domain.services.job_lifecycle import JobLifecycle
 from domain.services.retention import RetentionService
-from domain.services.retrain_policy import RetrainRequest, decide
+from domain.services.retrain_policy import RetrainRequest, check_metric, decide
 from domain.services.trainer import Trainer
 from domain.types.dataset import Dataset
 from domain.types.errors import InvalidSpec, MlplaneError
@@ -42,6 +42,7 @@ class RetrainRunner:
         request = RetrainRequest.from_dict(record.spec)
         champion = await self._champion(request)
         spec = TrainingSpec.from_dict(champion.spec)
+        check_metric(request.metric, spec.task)  # fail now, not after training a challenger
         done = await self._trainer.finished_version(request.model, record.id)
         if done is not None:  # the challenger was stored before a crash: finish its promotion
             return await self._conclude(request, record.id, champion, done, dict(done.extra["retrain"]))

@@ -1,16 +1,19 @@
 """Per-model retraining schedules (cron + explicit time zone, weekly by default), kept in the
-artifact store next to the model, and the tick that turns due fire times into retrain jobs."""
+artifact store next to the model, and the tick that turns the due fire time into a retrain job
+(which fire is due: see schedule_fires)."""
 
 from __future__ import annotations
 
 import json
 import logging
-from dataclasses import asdict, dataclass
-from datetime import timedelta
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, fields, replace
+from datetime import datetime
 from typing import Any
 
 from domain.services.retrain_jobs import RetrainJobs
 from domain.services.retrain_policy import RetrainRequest
+from domain.services.schedule_fires import Timing, latest_due, stamp
 from domain.types.errors import ArtifactNotFound, DomainError
 from domain.types.identifiers import model_name
 from domain.types.lifecycle import iso
@@ -20,7 +23,6 @@ from ports.clock import Clock
 
 log = logging.getLogger(__name__)
 WEEKLY = "0 3 * * 1"  # Mondays 03:00
-LOOKBACK = timedelta(minutes=10)  # ticks missed while no worker ran are still honoured
 
 
 @dataclass(frozen=True)
@@ -30,9 +32,19 @@ class Schedule:
     timezone: str = "UTC"
     enabled: bool = True
     retrain: dict[str, Any] | None = None  # alias, metric, tolerance, min_new_rows
+    created_at: str | None = None  # set when stored; None in schedules stored before it was recorded
+    active_since: str | None = None  # fires after this run (see schedule_fires.stamp)
 
     def request(self) -> RetrainRequest:
         return RetrainRequest.from_dict({**(self.retrain or {}), "model": self.model})
+
+    def timing(self) -> Timing:
+        return Timing(self.cron, self.timezone, self.enabled, self.created_at, self.active_since)
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> Schedule:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in raw.items() if k in known})
 
 
 class ScheduleService:
@@ -43,18 +55,24 @@ class ScheduleService:
         self._retrains = retrains
 
     async def set(self, schedule: Schedule) -> Schedule:
+        """Validate and store; returns the schedule as stored, with when it was created and since when
+        its current cron applies (fire times before that never run)."""
         self._calendar.validate(schedule.cron, schedule.timezone)
-        schedule.request()  # validates alias, tolerance...
-        await self._store.put(_key(schedule.model), json.dumps(asdict(schedule)).encode())
-        return schedule
+        schedule.request()  # validates alias, metric name, tolerance...
+        previous = await self.get(schedule.model)
+        before = None if previous is None else previous.timing()
+        created_at, active_since = stamp(schedule.timing(), before, self._clock.now())
+        stored = replace(schedule, created_at=created_at, active_since=active_since)
+        await self._store.put(_key(schedule.model), json.dumps(asdict(stored)).encode())
+        return stored
 
     async def all(self) -> list[Schedule]:
         keys = [k for k in await self._store.list("models/") if k.endswith("/schedule.json") and k.count("/") == 2]
-        return [Schedule(**json.loads(await self._store.get(k))) for k in keys]
+        return [Schedule.from_dict(json.loads(await self._store.get(k))) for k in keys]
 
     async def get(self, model: str) -> Schedule | None:
         try:
-            return Schedule(**json.loads(await self._store.get(_key(model))))
+            return Schedule.from_dict(json.loads(await self._store.get(_key(model))))
         except ArtifactNotFound:
             return None
 
@@ -62,20 +80,25 @@ class ScheduleService:
         return [iso(t) for t in self._calendar.next_times(schedule.cron, schedule.timezone, self._clock.now(), count)]
 
     async def tick(self) -> list[str]:
-        """Request a retrain for every fire time in the lookback window; returns the job ids."""
+        """Request a retrain for each enabled schedule's due fire time (at most one); returns the job ids."""
         now = self._clock.now()
         requested = []
         for schedule in await self.all():
             if not schedule.enabled:
                 continue
-            for fire in self._calendar.next_times(schedule.cron, schedule.timezone, now - LOOKBACK, 3):
-                if fire <= now:
-                    job_id = f"retrain_{schedule.model}_{fire:%Y%m%dT%H%MZ}"
-                    try:
-                        requested.append((await self._retrains.request(schedule.request(), job_id)).id)
-                    except DomainError as exc:  # one broken schedule must not block the others
-                        log.warning("schedule of %s did not run: %s", schedule.model, exc.message)
+            try:
+                fire = latest_due(self._calendar, schedule.cron, schedule.timezone, now, schedule.timing().since())
+                if fire is not None:
+                    job_id = fire_job_id(schedule.model, fire)
+                    requested.append((await self._retrains.request(schedule.request(), job_id)).id)
+            except DomainError as exc:  # one broken schedule must not block the others
+                log.warning("schedule of %s did not run: %s", schedule.model, exc.message)
         return requested
+
+
+def fire_job_id(model: str, fire: datetime) -> str:
+    """The one retrain job of a model's fire time (minute resolution, like cron)."""
+    return f"retrain_{model}_{fire:%Y%m%dT%H%MZ}"
 
 
 def _key(model: str) -> str:

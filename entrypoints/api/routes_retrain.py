@@ -19,8 +19,11 @@ routes = web.RouteTableDef()
 async def retrain(request: web.Request) -> web.Response:
     name = model_name(request.match_info["name"])
     body = await parse_body(request, RetrainIn) if request.body_exists else RetrainIn()
-    await request.app[CONTAINER].registry().list_versions(name)  # 404 for an unknown model
-    record = await request.app[CONTAINER].retrain_jobs().request(RetrainRequest(name, **body.model_dump()))
+    versions = await request.app[CONTAINER].registry().list_versions(name)  # 404 for an unknown model
+    retrains = request.app[CONTAINER].retrain_jobs()
+    wanted = RetrainRequest(name, **body.model_dump())
+    await retrains.check(wanted, versions)  # a metric the task does not report: 422 before any training
+    record = await retrains.request(wanted)  # no alias to retrain from: 422
     return accepted(request, record, f"/v1/training-jobs/{record.id}")
 
 
@@ -28,10 +31,14 @@ async def retrain(request: web.Request) -> web.Response:
 async def set_schedule(request: web.Request) -> web.Response:
     name = model_name(request.match_info["name"])
     body = await parse_body(request, ScheduleIn) if request.body_exists else ScheduleIn()
-    await request.app[CONTAINER].registry().list_versions(name)
+    versions = await request.app[CONTAINER].registry().list_versions(name)
     schedules = request.app[CONTAINER].schedules()
-    schedule = await schedules.set(Schedule(name, body.cron, body.timezone, body.enabled, body.retrain.model_dump()))
-    return web.json_response(_view(schedule, schedules.next_runs(schedule)))
+    wanted = Schedule(name, body.cron, body.timezone, body.enabled, body.retrain.model_dump())
+    # A bad metric is a 422; no alias yet is only a warning: a schedule may be set up before the first
+    # promotion, and its fires are skipped (logged) until the alias exists.
+    warnings = await request.app[CONTAINER].retrain_jobs().check(wanted.request(), versions)
+    schedule = await schedules.set(wanted)
+    return web.json_response({**_view(schedule, schedules.next_runs(schedule)), "warnings": warnings})
 
 
 @routes.get("/v1/schedules")
@@ -42,5 +49,5 @@ async def list_schedules(request: web.Request) -> web.Response:
 
 def _view(schedule: Schedule, next_runs: list[str]) -> dict[str, object]:
     return {"model": schedule.model, "cron": schedule.cron, "timezone": schedule.timezone,
-            "enabled": schedule.enabled, "retrain": schedule.retrain,
-            "next_runs": next_runs if schedule.enabled else []}
+            "enabled": schedule.enabled, "retrain": schedule.retrain, "created_at": schedule.created_at,
+            "active_since": schedule.active_since, "next_runs": next_runs if schedule.enabled else []}

@@ -66,8 +66,17 @@ def hourly(name: str = "landing", sources: tuple[str, ...] = ("landing/*.csv",),
     return IngestionSchedule(name, HOURLY, spec.to_dict(), **extra)  # type: ignore[arg-type]
 
 
+async def saved_before_the_fire(world: Scheduled, schedule: IngestionSchedule) -> tuple[IngestionSchedule, list[str]]:
+    """Saved a minute before FIRE (a schedule never runs a fire from before it was saved), the clock back after."""
+    now, world.clock.current = world.clock.current, FIRE - timedelta(minutes=1)
+    try:
+        return await world.schedules.set(schedule)
+    finally:
+        world.clock.current = now
+
+
 async def test_a_due_schedule_submits_exactly_one_ingestion_even_when_ticked_twice(world: Scheduled) -> None:
-    await world.schedules.set(hourly())
+    await saved_before_the_fire(world, hourly())
     first = await world.schedules.tick()
     world.clock.current += timedelta(seconds=30)  # the next minute's tick still sees the same fire
     second = await world.schedules.tick()
@@ -105,9 +114,9 @@ async def test_each_fire_expands_the_glob_again(world: Scheduled) -> None:
 
 
 async def test_a_fire_whose_sources_match_nothing_records_a_warning_and_the_tick_goes_on(world: Scheduled) -> None:
-    _, warnings = await world.schedules.set(hourly("empty", ("inbox/*.csv",)))
+    _, warnings = await saved_before_the_fire(world, hourly("empty", ("inbox/*.csv",)))
     assert "no file matches" in warnings[0]  # kept: the first file may land later
-    await world.schedules.set(hourly())
+    await saved_before_the_fire(world, hourly())
     assert await world.schedules.tick() == [fire_id("landing", FIRE)]  # the other schedule still ran
     last = await world.schedules.last_run("empty")
     assert last is not None and last["ingestion_id"] is None and "inbox/*.csv" in last["warning"]
