@@ -154,7 +154,7 @@ class Container(containers.DeclarativeContainer):
     shard_rows = providers.Callable(dedupe_shard_rows, settings)
     ingestion = providers.Singleton(
         IngestionService, files=bulk_files, jobs=jobs, events=events, queue=queue, clock=clock, ids=ids,
-        max_auto_partitions=max_auto_partitions, shard_rows=shard_rows)
+        max_auto_partitions=max_auto_partitions, shard_rows=shard_rows, warehouse=warehouse)
     ingestion_planner = providers.Singleton(
         IngestionPlanner, files=bulk_files, jobs=jobs, queue=queue, lifecycle=lifecycle,
         max_auto_partitions=max_auto_partitions, shard_rows=shard_rows)

@@ -3,7 +3,9 @@
 Everything runs in one transaction together with a row in the `mlplane_meta.loads` ledger: a
 commit that crashes before the ledger row is written rolls back whole, and a repeated commit of
 the same ingestion finds its ledger row and loads nothing. DuckDB's MVCC gives the atomic
-replace: other cursors keep reading the old table until COMMIT.
+replace: other cursors keep reading the old table until COMMIT. An append or upsert checks, inside that
+transaction, that the staged columns are the table's: the submit checked them, but the table may have
+changed since, and DuckDB would only say "Binder Error".
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import duckdb
 
 from domain.types.errors import InvalidSpec, PermanentError
 from domain.types.identifiers import quote_identifier, sql_identifier
-from domain.types.ingestion import Dedupe, WriteMode
+from domain.types.ingestion import Dedupe, WriteMode, column_mismatch
 from domain.types.partitions import LoadRequest
 
 LEDGER = '"mlplane_meta"."loads"'
@@ -41,7 +43,8 @@ def load_parquet(cursor: duckdb.DuckDBPyConnection, schema: str, request: LoadRe
         return rows
     except duckdb.Error as exc:  # nothing was loaded: the transaction rolls back whole
         cursor.execute("ROLLBACK")
-        raise PermanentError(f"loading the staged files into {request.table!r} failed: {exc}",
+        cause = str(exc).split("\n\n")[0]  # without the SQL DuckDB quotes after it
+        raise PermanentError(f"loading the staged files into {request.table!r} failed: {cause}",
                              {"table": request.table}) from exc
     except BaseException:
         cursor.execute("ROLLBACK")
@@ -60,9 +63,23 @@ def _load(cursor: duckdb.DuckDBPyConnection, target: str, exists: bool, request:
         # The columns and types one statement over every file would make, then the rows shard by shard.
         everything = [path for shard in shards for path in shard]
         cursor.execute(f"{verb} {target} AS SELECT * FROM {_FILES} LIMIT 0", [everything])
-    elif request.mode is WriteMode.UPSERT:
-        return sum(_upsert(cursor, target, source, files, keys) for files in shards)
+    else:
+        _check_columns(cursor, target, request, shards)
+        if request.mode is WriteMode.UPSERT:
+            return sum(_upsert(cursor, target, source, files, keys) for files in shards)
     return sum(_count(cursor.execute(f"INSERT INTO {target} BY NAME {source}", [files])) for files in shards)
+
+
+def _check_columns(cursor: duckdb.DuckDBPyConnection, target: str, request: LoadRequest,
+                   shards: list[list[str]]) -> None:
+    """Rows go into the table as it is now: a table changed since the submit fails the load naming the columns."""
+    existing = [row[0] for row in cursor.execute(f"DESCRIBE {target}").fetchall()]
+    staged = [row[0] for row in cursor.execute(f"DESCRIBE SELECT * FROM {_FILES}",
+                                               [[path for shard in shards for path in shard]]).fetchall()]
+    problem = column_mismatch(request.table, request.mode, existing, staged)
+    if problem is not None:
+        raise PermanentError(f"loading the staged files into {request.table!r} failed: the table changed since the "
+                             f"ingestion was submitted: {problem}; the table was not changed", {"table": request.table})
 
 
 def _upsert(cursor: duckdb.DuckDBPyConnection, target: str, source: str, files: list[str], keys: list[str]) -> int:

@@ -4,7 +4,8 @@ CSV is parsed with the planned column types (fast path). pyarrow cannot skip a r
 does not convert, so on the first conversion error the caller re-reads the partition in `strict`
 mode: every column as bytes, then cast batch by batch, rejecting exactly the rows that fail (casts.py).
 A row with the wrong number of values goes to rejects through pyarrow's invalid-row handler, unless it
-is not UTF-8 either: then strict mode reads the piece once more, through Latin-1 (see `_csv`).
+is not UTF-8 either: then strict mode reads the piece once more, through Latin-1 (see `_csv`). A quote
+never closed fails the partition, naming its line, wherever pyarrow shows it (unclosed_quotes.py).
 """
 
 from __future__ import annotations
@@ -19,11 +20,11 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from adapters.pyarrow_files.casts import cast_rows, value_text
+from adapters.pyarrow_files.casts import cast_rows
 from adapters.pyarrow_files.locations import RemoteConfig, is_remote, local_path, open_binary, size
 from adapters.pyarrow_files.ragged_rows import UNREADABLE_RAGGED_ROW, Handed, file_bytes, ragged_row_handler
 from adapters.pyarrow_files.rejects import RejectsFile
-from domain.types.errors import InvalidSpec
+from adapters.pyarrow_files.unclosed_quotes import check_last_value, row_too_long, unclosed
 from domain.types.ingestion import SourceFormat
 from domain.types.partitions import Piece
 
@@ -40,14 +41,7 @@ def piece_batches(piece: Piece, columns: Sequence[str], types: Mapping[str, pa.D
     elif piece.format is SourceFormat.PARQUET:
         yield from _parquet(piece, str(local_path(piece.uri)), columns, types, rejects)  # native reads
     else:
-        try:
-            yield from _csv(piece, columns, types, rejects, strict, gcs)
-        except pa.ArrowInvalid as exc:
-            if "straddling" not in str(exc):  # pyarrow's words for a row longer than a block
-                raise
-            raise InvalidSpec(f"{piece.uri}: a row is longer than {BLOCK_BYTES >> 20} MiB, the most ingestion reads "
-                              "at once; shorten its values, or convert the file to Parquet",
-                              {"field": "sources", "source": piece.uri}) from exc
+        yield from _csv(piece, columns, types, rejects, strict, gcs)
 
 
 @contextlib.contextmanager
@@ -109,46 +103,39 @@ def _csv_read(piece: Piece, columns: Sequence[str], types: Mapping[str, pa.DataT
     floats = [] if strict else [c for c, t in types.items() if pa.types.is_floating(t)]
     emitted, last = 0, None
     with _byte_range(piece.uri, piece.start, piece.end, gcs) as (stream, length):
-        reader = pacsv.open_csv(stream, read_options=read, parse_options=parse, convert_options=convert)
-        for blocks, batch in enumerate(reader, start=1):
-            first = emitted
-            emitted += batch.num_rows
-            last = batch if batch.num_rows else last  # for the quote check: Latin-1 keeps the line breaks
-            if handed.rows > first:  # a read again from the start: drop the rows the first one passed on
-                done = min(handed.rows - first, batch.num_rows)
-                batch, first = batch.slice(done), first + done
-            batch = file_bytes(batch) if latin1 else batch
-            if strict:
-                batch = cast_rows(batch, types, lambda i, first=first: _line_of(base + skip + 1 + first + i, skipped),
-                                  rejects)
-            elif any(pc.any(pc.is_inf(batch.column(c))).as_py() for c in floats):
-                # A numeral past the double range (400 digits, 1e400) parses as infinity: only the text,
-                # which strict mode keeps, tells it from a written 'inf'.
-                raise pa.ArrowInvalid("a number out of the double range was read as infinity")
-            handed.rows = max(handed.rows, emitted)
-            # Each batch is one parsed block of about `block` bytes: progress without a seekable stream.
-            yield batch, min(blocks * block / max(length, 1), 1.0)
+        try:
+            reader = pacsv.open_csv(stream, read_options=read, parse_options=parse, convert_options=convert)
+            for blocks, batch in enumerate(reader, start=1):
+                if handed.unclosed:  # noted by the handler while parsing this block: nothing of it is passed on
+                    raise unclosed(piece.uri, handed.unclosed)
+                first = emitted
+                emitted += batch.num_rows
+                last = batch if batch.num_rows else last  # for the quote check: Latin-1 keeps the line breaks
+                if handed.rows > first:  # a read again from the start: drop the rows the first one passed on
+                    done = min(handed.rows - first, batch.num_rows)
+                    batch, first = batch.slice(done), first + done
+                batch = file_bytes(batch) if latin1 else batch
+                if strict:
+                    batch = cast_rows(batch, types,
+                                      lambda i, first=first: _line_of(base + skip + 1 + first + i, skipped), rejects)
+                elif any(pc.any(pc.is_inf(batch.column(c))).as_py() for c in floats):
+                    # A numeral past the double range (400 digits, 1e400) parses as infinity: only the text,
+                    # which strict mode keeps, tells it from a written 'inf'.
+                    raise pa.ArrowInvalid("a number out of the double range was read as infinity")
+                handed.rows = max(handed.rows, emitted)
+                # Each batch is one parsed block of about `block` bytes: progress without a seekable stream.
+                yield batch, min(blocks * block / max(length, 1), 1.0)
+        except pa.ArrowInvalid as exc:
+            if "straddling" not in str(exc):  # pyarrow's words for a row longer than a block
+                raise
+            # Every row before it was passed on: it is the next one.
+            raise row_too_long(piece.uri, _line_of(base + skip + emitted + 1, skipped), BLOCK_BYTES) from exc
+    if handed.unclosed:
+        raise unclosed(piece.uri, handed.unclosed)
     line = _line_of(base + skip + emitted, skipped)
     # A ragged row after the last good one ends the file: that row's quotes, if any, were closed before it.
     if last is not None and piece.end < 0 and not any(bad > line for bad in skipped):
-        _check_quotes_closed(piece.uri, last, line, gcs)
-
-
-def _check_quotes_closed(uri: str, last: pa.RecordBatch, line: int, gcs: RemoteConfig | None) -> None:
-    """pyarrow reads a quote that is never closed as one value running to the end of the file, line breaks
-    and all, without a word: the rows on those lines would be lost as rows. Then the last value holds a line
-    break and the file does not end with the closing quote."""
-    value = value_text(last.column(last.num_columns - 1)[last.num_rows - 1])
-    if "\n" not in value and "\r" not in value:
-        return
-    with open_binary(uri, gcs) as handle:
-        handle.seek(max(size(uri, gcs) - 64, 0))
-        if handle.read().rstrip().endswith(b'"'):
-            return
-    swallowed = len(value.rstrip().splitlines()) - 1
-    raise InvalidSpec(f"{uri}: the quote opened on line {line} is never closed, so the {swallowed} line(s) after "
-                      "it would load as one value; close it (a quote inside a quoted value is written twice)",
-                      {"field": "sources", "source": uri, "line": line})
+        check_last_value(piece.uri, last, line, gcs)
 
 
 def _line_of(line: int, skipped: Sequence[int]) -> int:

@@ -1,9 +1,12 @@
-"""Rows with the wrong number of values, when they are not UTF-8 either (see batches.py `_csv`).
+"""Rows with the wrong number of values, to rejects; and when they are not UTF-8 either (see batches.py `_csv`).
 
 pyarrow hands a ragged row to the invalid-row handler only after decoding its text as UTF-8; one that
 is not UTF-8 never reaches the handler and ends the parse instead. Such a piece is read once more
 through Latin-1, where every byte is a character: the handler then gets every row, and each batch gets
 the file's own bytes back before the cast (which rejects a value that is not UTF-8 on its own).
+
+A row whose quote is never closed has swallowed the lines after it: it is no reject, the partition fails
+(see unclosed_quotes.py). The handler only notes it, because pyarrow ignores an exception raised there.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from adapters.pyarrow_files.rejects import RejectsFile
+from adapters.pyarrow_files.unclosed_quotes import UnclosedQuote, swallowed_lines
 
 # pyarrow decodes a bad row's text as UTF-8 before it calls the handler that would reject the row: a ragged row
 # that is not UTF-8 never reaches it, and the parse ends with this error (the decode error is only printed).
@@ -29,6 +33,7 @@ class Handed:
 
     rows: int = 0  # parsed rows passed on in batches (the cast's rejects among them)
     ragged: set[int] = field(default_factory=set)  # numbers of the rows the invalid-row handler rejected
+    unclosed: UnclosedQuote | None = None  # the first row that swallowed the lines after it: the read must fail
 
 
 def ragged_row_handler(base: int, skipped: list[int], rejects: RejectsFile, handed: Handed,
@@ -37,6 +42,9 @@ def ragged_row_handler(base: int, skipped: list[int], rejects: RejectsFile, hand
 
     def invalid(row: pacsv.InvalidRow) -> str:
         line = None if row.number is None else base + row.number
+        if (quote := swallowed_lines(row.text, line)) is not None:
+            handed.unclosed = handed.unclosed or quote
+            return "skip"
         skipped.append(line or 0)
         if row.number not in handed.ragged:  # a second read meets again the rows the first one rejected
             handed.ragged.add(row.number)

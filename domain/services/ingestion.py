@@ -13,9 +13,9 @@ from __future__ import annotations
 from domain.services.ingestion_plan import DEFAULT_MAX_AUTO, check_inputs, split_inputs
 from domain.services.ingestion_shards import DEFAULT_SHARD_ROWS
 from domain.services.job_events import JobEvents
-from domain.types.errors import Conflict, JobNotFound, TransientError
+from domain.types.errors import Conflict, InvalidSpec, JobNotFound, TableNotFound, TransientError
 from domain.types.events import EventType
-from domain.types.ingestion import Dispatch, IngestionSpec
+from domain.types.ingestion import Dispatch, IngestionSpec, WriteMode, column_mismatch, loaded_names
 from domain.types.jobs import JobRecord, JobState
 from domain.types.partitions import IngestionInputs, IngestionPlan
 from ports.bulk_files import BulkFiles
@@ -23,6 +23,7 @@ from ports.clock import Clock, IdGenerator
 from ports.event_log import EventLog
 from ports.job_store import JobStore
 from ports.task_queue import TaskQueue
+from ports.warehouse import Warehouse
 
 INGESTION_QUEUE = "ingestion"
 # Commits open the warehouse, so they have their own queue, served only where that is allowed (see
@@ -55,7 +56,7 @@ async def announce_plan(events: JobEvents, plan: IngestionPlan) -> None:
 class IngestionService:
     def __init__(self, *, files: BulkFiles, jobs: JobStore, events: EventLog, queue: TaskQueue, clock: Clock,
                  ids: IdGenerator, max_auto_partitions: int = DEFAULT_MAX_AUTO,
-                 shard_rows: int = DEFAULT_SHARD_ROWS) -> None:
+                 shard_rows: int = DEFAULT_SHARD_ROWS, warehouse: Warehouse | None = None) -> None:
         self._files = files
         self._jobs = jobs
         self._events = events
@@ -64,6 +65,7 @@ class IngestionService:
         self._ids = ids
         self._max_auto = max_auto_partitions
         self._shard_rows = shard_rows
+        self._warehouse = warehouse  # None: the target table is not checked before the 202
 
     async def submit(self, spec: IngestionSpec, ingestion_id: str | None = None) -> JobRecord:
         """Check headers now (bad input is a 4xx, not a failed job), record, announce, enqueue the plan.
@@ -74,6 +76,7 @@ class IngestionService:
         if ingestion_id is not None and (existing := await self._existing(ingestion_id)) is not None:
             return existing
         inputs = await check_inputs(self._files, spec)
+        await self._check_table(inputs)
         # Cloud Run tasks (`mlplane ingest-task`) read the plan from the record as soon as they start, and
         # no queue worker takes part to make it for them: for them the split is made before the 202.
         plan = (await split_inputs(self._files, inputs, self._max_auto, self._shard_rows)
@@ -88,6 +91,20 @@ class IngestionService:
             return await self._jobs.get(ingestion_id)  # another worker submitted the same fire first
         await self._announce(record, inputs, plan)
         return record
+
+    async def _check_table(self, inputs: IngestionInputs) -> None:
+        """Rows appended or upserted into an existing table must have its columns, or the load fails at the
+        end. The table may still change before the commit, which then fails naming the columns."""
+        spec = inputs.spec
+        if self._warehouse is None or spec.mode is WriteMode.REPLACE:
+            return
+        try:
+            table = await self._warehouse.describe(spec.table)
+        except TableNotFound:
+            return  # the commit creates it
+        problem = column_mismatch(spec.table, spec.mode, [c.name for c in table.columns], loaded_names(inputs.columns))
+        if problem is not None:
+            raise InvalidSpec(problem, {"field": "sources", "table": spec.table})
 
     async def get(self, ingestion_id: str) -> JobRecord:
         record = await self._jobs.get(ingestion_id)

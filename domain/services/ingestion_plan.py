@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from domain.services.ingestion_shards import DEFAULT_SHARD_ROWS, plan_sharding
 from domain.types.errors import InvalidSpec, SourceChanged
-from domain.types.ingestion import ARROW_ALIASES, IngestionSpec, SourceFormat
+from domain.types.ingestion import ARROW_ALIASES, IngestionSpec, SourceFormat, check_unnamed_column
 from domain.types.partitions import IngestionInputs, IngestionPlan, Partition, Piece, SourceFile
 from ports.bulk_files import BulkFiles
 
@@ -32,6 +32,7 @@ async def check_inputs(files: BulkFiles, spec: IngestionSpec) -> IngestionInputs
     """The files, their shared columns and types, from headers and footers only; InvalidSpec names what to fix."""
     sources = list(await files.expand(spec.sources, spec.format))
     columns = _shared_columns(sources, spec)
+    check_unnamed_column(sources[0].uri, columns)  # in the order staging writes them: the first file's
     # The first file's types hold for all, so every staged file has one schema; the spec overrides.
     types = {**sources[0].types, **{c: ARROW_ALIASES[t] for c, t in spec.cleaning.schema.items()}}
     return IngestionInputs(spec, columns, types, tuple(sources), sources[0].spread)

@@ -105,7 +105,7 @@ def check_column_names(source: str, names: Sequence[str]) -> None:
     differing only in case (the warehouse compares names ignoring case) would be renamed by the load
     (`A_1`) without a word; a line break in a quoted header name shifts every line after it when a
     partition skips the header. One empty name (the index column pandas' to_csv() writes) is named by
-    the warehouse (`column0`) as before; two of them would clash."""
+    the warehouse (see `loaded_names`); two of them would clash."""
     details = {"field": "sources", "source": source}
     for position, name in enumerate(names, start=1):
         if any(unicodedata.category(c) == "Cc" for c in name):
@@ -116,6 +116,37 @@ def check_column_names(source: str, names: Sequence[str]) -> None:
         raise InvalidSpec(f"{source}: the header names the same column more than once (names are compared ignoring "
                           f"case): {', '.join(repr(n[:100]) for n in repeated)}; give every column its own name",
                           {**details, "columns": repeated})
+
+
+def loaded_names(columns: Sequence[str]) -> list[str]:
+    """The names the warehouse gives the columns: an empty one is named `C` and its position from 0 (`C0` for
+    pandas' index column), as DuckDB names a Parquet column with no name."""
+    return [name or f"C{position}" for position, name in enumerate(columns)]
+
+
+def check_unnamed_column(source: str, columns: Sequence[str]) -> None:
+    """The name the warehouse gives an empty column must not be another column's: the load would fail."""
+    named = {name.casefold(): position for position, name in enumerate(columns, start=1) if name}
+    for position, loaded in enumerate(loaded_names(columns), start=1):
+        if not columns[position - 1] and (other := named.get(loaded.casefold())):
+            raise InvalidSpec(f"{source}: column {position} has no name, and the warehouse would name it {loaded!r}, "
+                              f"the name of column {other}; name column {position} in the header",
+                              {"field": "sources", "source": source, "columns": [loaded]})
+
+
+def column_mismatch(table: str, mode: WriteMode, existing: Sequence[str], incoming: Sequence[str]) -> str | None:
+    """Why rows with the `incoming` columns cannot be written into the table as it is (names compared ignoring
+    case, as the warehouse does), or None when they can."""
+    have, bring = {c.casefold() for c in existing}, {c.casefold() for c in incoming}
+    extra = [c for c in incoming if c.casefold() not in have]
+    missing = [c for c in existing if c.casefold() not in bring]
+    if not extra and not missing:
+        return None
+    problems = ([f"column(s) {', '.join(extra)} that it lacks"] if extra else []) + \
+        ([f"no column(s) {', '.join(missing)} that it has"] if missing else [])
+    return (f"table {table!r} has columns {', '.join(existing)}, and the sources have {' and '.join(problems)}: "
+            f"mode {mode.value!r} writes rows into the table as it is, so give the files the table's columns, or use "
+            "mode 'replace' to replace the table (and its rows) with the files' columns")
 
 
 def plain(value: Any) -> Any:

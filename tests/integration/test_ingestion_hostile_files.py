@@ -22,7 +22,16 @@ from domain.types.errors import InvalidSpec, TableNotFound
 from domain.types.ingestion import IngestionSpec
 from entrypoints.container import Container
 from entrypoints.settings import Settings
-from tests.support.hostile_files import FAILED, FINE, LOADED, RAGGED_NOT_UTF8, REFUSED, Case, csv_file
+from tests.support.hostile_files import (
+    FAILED,
+    FAILED_NOT_UTF8,
+    FINE,
+    LOADED,
+    RAGGED_NOT_UTF8,
+    REFUSED,
+    Case,
+    csv_file,
+)
 from tests.support.runtime import running_container
 
 pytestmark = pytest.mark.integration
@@ -98,7 +107,8 @@ async def test_unusual_but_valid_files_load_whole(container, tmp_path, case: Cas
     assert await table_rows(container) == case.rows
 
 
-@pytest.mark.parametrize("case", FAILED, ids=ids(FAILED))
+@pytest.mark.parametrize("case", [*FAILED, *(pytest.param(c, marks=PRINTS_UNRAISABLE) for c in FAILED_NOT_UTF8)],
+                         ids=ids(FAILED) + ids(FAILED_NOT_UTF8))
 async def test_files_broken_past_the_header_fail_the_job_naming_the_cause(container, tmp_path, case: Case) -> None:
     outcome = await ingest(container, case.build(tmp_path))
     assert outcome.kind == "failed"

@@ -83,6 +83,9 @@ REFUSED = [
     Case("truncated parquet", damaged_parquet(lambda data: data[: len(data) // 2]), "not readable as auto"),
     Case("CSV renamed .parquet", csv_file(b"a,b\n1,2\n", "f.parquet"), "not readable as auto"),
     Case("parquet with duplicate columns", parquet(DUPLICATES), "more than once"),
+    # The warehouse names an empty column C and its position from 0: here C1, which the first column is.
+    Case("an unnamed column named as another", csv_file(b"C1,,amount\n1,a,2.5\n"), "column 2 has no name"),
+    Case("an unnamed column named as another but for case", csv_file(b",a,c0\n1,2,3\n"), "column 1 has no name"),
     Case("glob matching nothing", source("nothing-*.csv"), "no file matches"),
     Case("empty directory", source("empty"), "no file matches"),
     Case("file name past the system's limit", source("x" * 300 + ".csv"), "cannot be read"),
@@ -105,6 +108,8 @@ LOADED = [
          csv_file(b"id,v\n" + MIB_OF_DOUBLES + b"1,1e400\n2," + b"9" * 400 + b"\n3,inf\n"),
          "too large for a double", 100_003, (100_002, 100_003)),
     Case("too many and too few columns", csv_file(b"a,b\n1,2\n3\n4,5,6\n7,8\n"), "expected 2 columns", 4, (3, 4)),
+    Case("a quote opened on the last line, in a middle column", csv_file(b'a,b,c\n1,2,3\n4,"5,6\n'),
+         "expected 3 columns", 2, (3,)),
     Case("text the schema's type cannot take", csv_file(b"id,v\n1,a\n2,3\n", cleaning=schema(v="int64")),
          "not a valid int64", 2, (2,)),
     Case("parquet text the schema's type cannot take", parquet({"v": ["1", "x", "3"]}, cleaning=schema(v="int64")),
@@ -168,11 +173,30 @@ FINE = [
     Case("parquet with an empty column name", parquet({"": [1], "b": [2]}), rows=1),
 ]
 
+# A quote opened in a middle column and never closed: the row that swallows the rest has too few values.
+FOUR = b"id,name,amount,flag\n" + b"".join(b"%d,n%d,%d.0,true\n" % (i, i, i) for i in range(100))
+QUOTE_62 = FOUR.replace(b"60,n60", b'60,"n60')
+
 FAILED = [
     Case("a quote never closed", csv_file(b'a,b\n1,2\n3,"never closed\n4,5\n6,7\n'), "quote opened on line 3 is never"),
     Case("a quote never closed, file cut in partitions",
          csv_file(b"a,b\n" + MIB_OF_ROWS + b'3,"never closed\n4,5\n', partitions=3), "line 100002 is never closed"),
     Case("a row longer than 1 MiB", csv_file(b"a,b\n1,x\n2," + b"y" * (3 << 20) + b"\n3,z\n"), "longer than 1 MiB"),
+    Case("a quote never closed in a middle column", csv_file(QUOTE_62), "quote opened on line 62 is never closed"),
+    Case("a quote never closed in a middle column, 2 partitions", csv_file(QUOTE_62, partitions=2),
+         "quote opened on line 62 is never closed"),
+    Case("a quote never closed in a middle column, after a value that does not convert",  # read again strictly
+         csv_file(QUOTE_62.replace(b"5,n5,5.0", b"5,n5,x")), "quote opened on line 62 is never closed"),
+    Case("a quote never closed in a middle column, more than 1 MiB after it",
+         csv_file(b"a,b,c\n1,2,3\n1,\"x,y\n" + MIB_OF_ROWS * 3), "row on line 3 is longer than 1 MiB"),
     Case("a corrupt parquet page", damaged_parquet(lambda data: data[:8] + data[30:], "page.parquet"),
          "page.parquet"),
+]
+
+# The rows a quote never closed swallows are not UTF-8 either: staging reads the file again through Latin-1.
+FAILED_NOT_UTF8 = [
+    Case("a quote never closed in a middle column, lines after it not UTF-8",
+         csv_file(QUOTE_62.replace(b"n70", b"n\xff70")), "quote opened on line 62 is never closed"),
+    Case("a quote never closed in a middle column, 2 partitions, lines after it not UTF-8",
+         csv_file(QUOTE_62.replace(b"n70", b"n\xff70"), partitions=2), "quote opened on line 62 is never closed"),
 ]
