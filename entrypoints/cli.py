@@ -9,6 +9,10 @@ from pathlib import Path
 from entrypoints import cli_args
 from entrypoints.settings import Settings
 
+EXIT_STATUS = ("exit status: 0 done; 1 the job ended failed or cancelled (--follow), or the daemon refused a "
+               "replayed batch or the file could not be read to its end; 2 could not do the work: bad arguments, "
+               "an unreadable file, a request the daemon refused, or a daemon that cannot be reached")
+
 
 def _server_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--profile", choices=["local", "emulated", "gcp"])
@@ -23,7 +27,7 @@ def _client_args(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="mlplane", description="ML lifecycle daemon")
+    parser = argparse.ArgumentParser(prog="mlplane", description="ML lifecycle daemon", epilog=EXIT_STATUS)
     sub = parser.add_subparsers(dest="command", required=True)
     _server_args(sub.add_parser("up", help="run API and workers in one process"))
     _server_args(sub.add_parser("api", help="run the API alone (scale-out)"))
@@ -35,7 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     emulators.add_argument("--gcs-port", type=int, default=9023)
     emulators.add_argument("--bigquery-port", type=int, default=9050)
     emulators.add_argument("--data-dir", type=Path, help="persist emulator state here (default: memory)")
-    train = sub.add_parser("train", help="submit a training job")
+    train = sub.add_parser("train", help="submit a training job", epilog=EXIT_STATUS)
     train.add_argument("spec", type=Path, help="training spec JSON file ('-' for stdin)")
     train.add_argument("--follow", action="store_true", help="show live progress until the job ends")
     _client_args(train)
@@ -50,7 +54,8 @@ def _inference_args(sub: argparse._SubParsersAction) -> None:  # type: ignore[ty
     _server_args(inference)
     stream = sub.add_parser("stream", help="stream tools")
     stream_sub = stream.add_subparsers(dest="stream_command", required=True)
-    replay = stream_sub.add_parser("replay", help="replay a CSV/Parquet file into a stream over the API")
+    replay = stream_sub.add_parser("replay", help="replay a CSV/Parquet file into a stream over the API",
+                                   epilog=EXIT_STATUS)
     replay.add_argument("file", type=Path)
     replay.add_argument("--rate", type=cli_args.rate, default=1000.0, help="events per second (0: as fast as possible)")
     replay.add_argument("--stream", type=cli_args.stream,
@@ -75,7 +80,7 @@ def _ingest_args(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
     spec.add_argument("--max-reject-ratio", type=cli_args.ratio, default=0.05, help="fail above this share of bad rows")
     client = argparse.ArgumentParser(add_help=False)
     _client_args(client)
-    ingest = sub.add_parser("ingest", parents=[spec, client],
+    ingest = sub.add_parser("ingest", parents=[spec, client], epilog=EXIT_STATUS,
                             help="ingest CSV/Parquet files into a warehouse table (POST /v1/ingestions)")
     ingest.add_argument("sources", nargs="+", metavar="SOURCE", help="paths, globs, http(s):// or gs:// URIs")
     ingest.add_argument("--follow", action="store_true", help="show live progress until the ingestion ends")

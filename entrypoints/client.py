@@ -17,23 +17,44 @@ STAGE_WEIGHTS = {"load": 0.1, "fit": 0.8}  # the rest: evaluate + store
 console = Console(stderr=True)
 
 
+EXIT_FAILED = 1  # the work ran and did not succeed: a job ended failed or cancelled, a replay stopped part-way
+EXIT_NOT_RUN = 2  # the request was not carried out: bad input, a daemon unreachable or refusing it
+
+
 class ClientError(Exception):
     pass
 
 
+def daemon_url(args: argparse.Namespace) -> str:
+    return str(args.url or os.environ.get("MLPLANE_URL") or "http://127.0.0.1:8080").rstrip("/")
+
+
+def print_error(message: str) -> None:
+    """One line however long (a script reads it), as written (no rich markup in paths, URLs or replies)."""
+    console.print(message, style="red", markup=False, soft_wrap=True)
+
+
+def unreachable(url: str, exc: aiohttp.ClientError) -> int:
+    """The one message and exit code of every client command whose daemon does not answer."""
+    print_error(f"cannot reach mlplane at {url}: {exc}")
+    return EXIT_NOT_RUN
+
+
 def train_command(args: argparse.Namespace) -> int:
-    url = (args.url or os.environ.get("MLPLANE_URL") or "http://127.0.0.1:8080").rstrip("/")
+    url = daemon_url(args)
     token = args.token or os.environ.get("MLPLANE_TOKEN")
-    try:
+    try:  # the file alone: a connection error is an OSError too, and is not the file's fault
         spec = json.loads(sys.stdin.read() if str(args.spec) == "-" else args.spec.read_text())
+    except (OSError, ValueError) as exc:  # ValueError: not JSON, or not UTF-8 text
+        print_error(f"cannot read the spec {args.spec}: {exc}")
+        return EXIT_NOT_RUN
+    try:
         return asyncio.run(_train(url, token, spec, args.follow))
-    except (OSError, json.JSONDecodeError) as exc:
-        console.print(f"[red]cannot read the spec {args.spec}: {exc}")
     except ClientError as exc:
-        console.print(f"[red]{exc}")
+        print_error(str(exc))
     except aiohttp.ClientError as exc:
-        console.print(f"[red]cannot reach mlplane at {url}: {exc}")
-    return 2
+        return unreachable(url, exc)
+    return EXIT_NOT_RUN
 
 
 def client_session(token: str | None) -> aiohttp.ClientSession:
@@ -104,7 +125,7 @@ def _show(progress: Progress, bar: Any, event: dict[str, Any]) -> int | None:
         return 0
     elif kind in ("failed", "cancelled"):
         progress.console.print(f"[red]job {kind}: {data.get('message', '')}")
-        return 1
+        return EXIT_FAILED
     else:
         progress.update(bar, description=kind)
     return None

@@ -11,26 +11,31 @@ from typing import Any
 import aiohttp
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
-from entrypoints.client import ClientError, client_session, console, submit
+from entrypoints.client import (
+    EXIT_FAILED,
+    EXIT_NOT_RUN,
+    ClientError,
+    client_session,
+    console,
+    daemon_url,
+    print_error,
+    submit,
+    unreachable,
+)
 
 TERMINAL = ("completed", "failed", "cancelled")
 
 
 def ingest_command(args: argparse.Namespace) -> int:
-    url = (args.url or os.environ.get("MLPLANE_URL") or "http://127.0.0.1:8080").rstrip("/")
+    url = daemon_url(args)
     token = args.token or os.environ.get("MLPLANE_TOKEN")
     try:
         return asyncio.run(_ingest(url, token, request_body(args), args.follow))
     except ClientError as exc:
         print_error(str(exc))
     except aiohttp.ClientError as exc:
-        print_error(f"cannot reach mlplane at {url}: {exc}")
-    return 2
-
-
-def print_error(message: str) -> None:
-    """One line however long (a script reads it), as written (no rich markup in paths or URLs)."""
-    console.print(message, style="red", markup=False, soft_wrap=True)
+        return unreachable(url, exc)
+    return EXIT_NOT_RUN
 
 
 def request_body(args: argparse.Namespace) -> dict[str, Any]:
@@ -97,5 +102,5 @@ def _show(progress: Progress, bars: dict[int, Any], event: dict[str, Any]) -> in
         return 0
     elif kind in ("failed", "cancelled"):
         progress.console.print(f"[red]ingestion {kind}: {data.get('message', '')}")
-        return 1
+        return EXIT_FAILED
     return None

@@ -25,6 +25,7 @@ import pyarrow.parquet as pq
 
 from domain.types.errors import InvalidIdentifier
 from domain.types.identifiers import stream_name
+from entrypoints.client import EXIT_FAILED, EXIT_NOT_RUN, daemon_url, unreachable
 
 TICK_S = 0.1  # pacing granularity: one POST per tick at most
 # What reading a file can raise: missing or a directory (OSError), not CSV/Parquet (ArrowInvalid, a
@@ -70,7 +71,7 @@ async def replay(url: str, token: str | None, stream: str, batches: Iterator[pa.
                 if reply.status != 202:
                     print(f"mlplane: the daemon refused a batch after {sent} events ({reply.status}): "
                           f"{await _reason(reply)}", file=sys.stderr)
-                    return 1
+                    return EXIT_FAILED
             sent += len(events)
             if rate > 0 and (ahead := sent / rate - (time.monotonic() - started)) > 0:
                 await asyncio.sleep(ahead)
@@ -90,21 +91,21 @@ async def _reason(reply: aiohttp.ClientResponse) -> str:
 
 
 def stream_command(args: argparse.Namespace) -> int:
-    url = (args.url or os.environ.get("MLPLANE_URL") or "http://127.0.0.1:8080").rstrip("/")
+    url = daemon_url(args)
     token = args.token or os.environ.get("MLPLANE_TOKEN")
     try:
         batches = open_batches(args.file, 1000)
         stream = args.stream or stream_name(args.file.stem)
     except InvalidIdentifier as exc:  # --stream is checked by argparse; the file's name is the default
         print(f"mlplane: {exc.message}; name the stream with --stream", file=sys.stderr)
-        return 2
+        return EXIT_NOT_RUN
     except READ_ERRORS as exc:
         print(f"mlplane: cannot replay {args.file}: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_NOT_RUN
     try:
         return asyncio.run(replay(url, token, stream, batches, args.rate))
     except aiohttp.ClientError as exc:  # before READ_ERRORS: a connection error is an OSError too
-        print(f"mlplane: cannot reach mlplane at {url}: {exc}", file=sys.stderr)
+        return unreachable(url, exc)  # the same line and code as every client command
     except READ_ERRORS as exc:
         print(f"mlplane: {args.file} could not be read to the end: {exc}", file=sys.stderr)
-    return 1
+    return EXIT_FAILED

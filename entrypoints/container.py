@@ -122,7 +122,7 @@ class Container(containers.DeclarativeContainer):
     events = providers.Singleton(RedisEventLog, redis, namespace)
     queue = providers.Singleton(ArqTaskQueue, redis, namespace)
 
-    registry = providers.Singleton(ModelRegistry, artifacts, clock)
+    registry = providers.Singleton(ModelRegistry, artifacts, clock, events)
     training = providers.Singleton(
         TrainingService,
         warehouse=warehouse, backend=backend, jobs=jobs, events=events, queue=queue, clock=clock, ids=ids,

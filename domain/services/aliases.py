@@ -6,6 +6,7 @@ models/{name}/aliases/{alias}/history/{seq:010d}.json    one entry per move, cre
 A move first claims history entry seq+1 (create-only: one mover wins), then swaps the alias
 document from seq to seq+1. A mover that crashed between the two leaves an entry ahead of the
 document; the next mover applies it first (roll forward), so history and alias never disagree.
+A completed move is announced on the model's topic (`alias_moved`, see model_events.py).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
+from domain.services.model_events import ALIAS_MOVED
 from domain.services.registry import ModelRegistry
 from domain.types.errors import ArtifactNotFound, Conflict
 from domain.types.identifiers import model_name
@@ -60,6 +62,7 @@ class AliasService:
             move = AliasMove(alias, seq + 1, current, version, self._clock.now(), by, reason, manifest.metrics)
             if await self._store.create(self._history_key(model, alias, move.seq), _encode(move.to_dict())):
                 await self._apply(model, alias, move, generation)
+                await self._registry.events.emit(model, ALIAS_MOVED, move.to_dict())
                 return move
         raise AliasConflict(f"alias {alias!r} of {model!r} kept moving; try again", {"alias": alias})
 

@@ -1,8 +1,11 @@
 """The model registry, kept in the artifact store as folders and small JSON documents.
 
-models/{name}/versions/{n}/claim.json     create-only: who owns version n
+models/{name}/versions/{n}/claim.json     create-only: who owns version n (see version_claims.py)
 models/{name}/versions/{n}/<model files>
 models/{name}/versions/{n}/manifest.json  written last: the version is complete
+models/{name}/claimed_up_to.json          numbers of deleted versions, never handed out again
+
+Published and deleted versions are announced on the model's topic (see model_events.py).
 """
 
 from __future__ import annotations
@@ -12,43 +15,32 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from domain.services.model_events import VERSION_DELETED, VERSION_PUBLISHED, ModelEvents
+from domain.services.version_claims import CLAIM, VersionClaims, version_of, version_prefix
 from domain.types.errors import ArtifactNotFound, IntegrityError, ModelNotFound
 from domain.types.identifiers import model_name as valid_model_name
 from domain.types.models import FileEntry, Manifest
 from ports.artifact_store import ArtifactStore
 from ports.clock import Clock
+from ports.event_log import EventLog
 
-CLAIM = "claim.json"
 MANIFEST = "manifest.json"
-
-
-def version_prefix(model: str, version: int) -> str:
-    return f"models/{valid_model_name(model)}/versions/{version}/"
+__all__ = ["CLAIM", "MANIFEST", "ModelRegistry", "version_prefix"]
 
 
 class ModelRegistry:
-    def __init__(self, store: ArtifactStore, clock: Clock) -> None:
+    def __init__(self, store: ArtifactStore, clock: Clock, events: EventLog | None = None) -> None:
         self._store = store
-        self._clock = clock
+        self._claims = VersionClaims(store, clock)
+        self.events = ModelEvents(events, clock)  # the alias service announces its moves here too
 
     async def claim_version(self, model: str, job_id: str) -> int:
-        """The version number owned by `job_id`: its earlier claim, else a new create-only claim."""
-        claims = await self._claims(model)
-        owned = [v for v, owner in claims.items() if owner == job_id]
-        if owned:
-            return max(owned)
-        candidate = max(claims, default=0) + 1
-        claimed_at = self._clock.now().isoformat().replace("+00:00", "Z")
-        document = json.dumps({"job_id": job_id, "claimed_at": claimed_at}).encode()
-        # Losing a race on `create` just means another job took that number: try the next one.
-        while not await self._store.create(version_prefix(model, candidate) + CLAIM, document):
-            candidate += 1
-        return candidate
+        """The version number owned by `job_id`: its earlier claim, else a number never handed out."""
+        return await self._claims.claim(model, job_id)
 
     async def version_of_job(self, model: str, job_id: str) -> int | None:
         """The version `job_id` claimed earlier, if any (a re-run after a crash)."""
-        owned = [v for v, owner in (await self._claims(model)).items() if owner == job_id]
-        return max(owned, default=None)
+        return await self._claims.owned_by(model, job_id)
 
     async def find_manifest(self, model: str, version: int) -> Manifest | None:
         try:
@@ -66,6 +58,9 @@ class ModelRegistry:
             entries.append(FileEntry(name, hashlib.sha256(data).hexdigest(), len(data)))
         manifest = Manifest(model_name=model, version=version, files=tuple(entries), **fields)
         await self._store.put(prefix + MANIFEST, json.dumps(manifest.to_dict(), indent=2).encode())
+        await self.events.emit(model, VERSION_PUBLISHED, {
+            "version": version, "job_id": manifest.job_id, "algorithm": manifest.algorithm,
+            "metrics": dict(manifest.metrics), "bytes": manifest.total_bytes, "uri": self.uri(model, version)})
         return manifest
 
     async def list_models(self) -> list[str]:
@@ -102,50 +97,39 @@ class ModelRegistry:
         return manifest, files
 
     async def delete_version(self, model: str, version: int) -> Manifest:
-        """Manifest first, so the version leaves listings at once; files next; the claim last.
-        A failure halfway leaves an unlisted folder that the orphan scan finishes removing."""
+        """Manifest first, so the version leaves listings at once; files next; the claim last, released
+        so that its number is never handed out again. A failure halfway leaves an unlisted folder
+        that the orphan scan finishes removing."""
         manifest = await self.get_version(model, version)
         prefix = version_prefix(model, version)
         await self._store.delete(prefix + MANIFEST)
         for key in await self._store.list(prefix):
             if not key.endswith("/" + CLAIM):
                 await self._store.delete(key)
-        await self._store.delete(prefix + CLAIM)
+        await self.release_claim(model, version)
+        await self.events.emit(model, VERSION_DELETED, {"version": version, "job_id": manifest.job_id})
         return manifest
+
+    async def release_claim(self, model: str, version: int) -> None:
+        """Delete a version's claim (its folder is otherwise empty); the number stays used."""
+        await self._claims.release(model, version)
 
     async def version_folders(self, model: str) -> dict[int, list[str]]:
         """Every version folder (complete or not) and the keys in it."""
         folders: dict[int, list[str]] = {}
         for key in await self._store.list(f"models/{valid_model_name(model)}/versions/"):
-            folders.setdefault(_version_of(key), []).append(key)
+            folders.setdefault(version_of(key), []).append(key)
         return folders
 
     async def claim_time(self, model: str, version: int) -> str | None:
-        try:
-            claimed_at = json.loads(await self._store.get(version_prefix(model, version) + CLAIM)).get("claimed_at")
-        except ArtifactNotFound:
-            return None
-        return str(claimed_at) if claimed_at else None
-
+        return await self._claims.claim_time(model, version)
 
     def uri(self, model: str, version: int) -> str:
         return self._store.uri(version_prefix(model, version))
 
     async def _complete_versions(self, model: str) -> list[int]:
         keys = await self._store.list(f"models/{valid_model_name(model)}/versions/")
-        numbers = sorted(_version_of(k) for k in keys if k.endswith("/" + MANIFEST))
+        numbers = sorted(version_of(k) for k in keys if k.endswith("/" + MANIFEST))
         if not numbers and not await self._store.list(f"models/{model}/"):
             raise ModelNotFound(f"no model named {model!r}", {"model": model})
         return numbers
-
-    async def _claims(self, model: str) -> dict[int, str]:
-        keys = await self._store.list(f"models/{valid_model_name(model)}/versions/")
-        claims: dict[int, str] = {}
-        for key in keys:
-            if key.endswith("/" + CLAIM):
-                claims[_version_of(key)] = json.loads(await self._store.get(key)).get("job_id", "")
-        return claims
-
-
-def _version_of(key: str) -> int:
-    return int(key.split("/")[3])

@@ -75,8 +75,11 @@ class RetentionService:
             if claimed_at is not None and parse_iso(claimed_at) > cutoff:
                 continue  # maybe a job still uploading
             orphans = await self._orphans_in(model, version, keys)
-            for key in sorted(orphans, key=lambda k: k.endswith("/" + CLAIM)):  # the claim goes last
-                await self._store.delete(key)
+            for key in orphans:
+                if not key.endswith("/" + CLAIM):
+                    await self._store.delete(key)
+            if any(key.endswith("/" + CLAIM) for key in orphans):  # last, and its number stays used
+                await self._registry.release_claim(model, version)
             removed += orphans
         return removed
 
