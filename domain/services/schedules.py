@@ -76,6 +76,13 @@ class ScheduleService:
         except ArtifactNotFound:
             return None
 
+    async def delete(self, model: str) -> bool:
+        """Remove the model's schedule; False when it had none. Its retrains already queued still run."""
+        if await self.get(model) is None:
+            return False
+        await self._store.delete(_key(model))
+        return True
+
     def next_runs(self, schedule: Schedule, count: int = 5) -> list[str]:
         return [iso(t) for t in self._calendar.next_times(schedule.cron, schedule.timezone, self._clock.now(), count)]
 

@@ -55,6 +55,10 @@ class ModelNotFound(NotFound):
     code = "model_not_found"
 
 
+class ScheduleNotFound(NotFound):
+    code = "schedule_not_found"
+
+
 class ArtifactNotFound(NotFound):
     code = "artifact_not_found"
 

@@ -48,6 +48,8 @@ _OPERATIONS: list[tuple[str, str, str, Any]] = [
     ("post", "/v1/models/{name}/retention/apply", "Apply the retention policy", None),
     ("post", "/v1/models/{name}/retrain", "Retrain now; promotes only a better model; answers 202", None),
     ("put", "/v1/models/{name}/schedule", "Set a model's retraining schedule (cron, weekly by default)", None),
+    ("get", "/v1/models/{name}/schedule", "A model's retraining schedule and its next runs", None),
+    ("delete", "/v1/models/{name}/schedule", "Delete a model's retraining schedule", None),
     ("get", "/v1/schedules", "Retraining schedules with next runs", None),
     ("get", "/v1/events", "WebSocket: any topics (?topics=job:ID,model:NAME)", None),
     ("put", "/v1/pipelines/{name}", "Save a pipeline (422 when its features do not match the model)", None),

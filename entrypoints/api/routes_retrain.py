@@ -6,6 +6,7 @@ from aiohttp import web
 
 from domain.services.retrain_policy import RetrainRequest
 from domain.services.schedules import Schedule
+from domain.types.errors import ScheduleNotFound
 from domain.types.identifiers import model_name
 from entrypoints.api.accepted import accepted
 from entrypoints.api.errors import parse_body
@@ -39,6 +40,25 @@ async def set_schedule(request: web.Request) -> web.Response:
     warnings = await request.app[CONTAINER].retrain_jobs().check(wanted.request(), versions)
     schedule = await schedules.set(wanted)
     return web.json_response({**_view(schedule, schedules.next_runs(schedule)), "warnings": warnings})
+
+
+@routes.get("/v1/models/{name}/schedule")
+async def get_schedule(request: web.Request) -> web.Response:
+    name = model_name(request.match_info["name"])
+    schedules = request.app[CONTAINER].schedules()
+    schedule = await schedules.get(name)
+    if schedule is None:
+        await request.app[CONTAINER].registry().list_versions(name)  # an unknown model: its own 404
+        raise ScheduleNotFound(f"model {name!r} has no retraining schedule; PUT one to create it", {"model": name})
+    return web.json_response(_view(schedule, schedules.next_runs(schedule)))
+
+
+@routes.delete("/v1/models/{name}/schedule")
+async def delete_schedule(request: web.Request) -> web.Response:
+    name = model_name(request.match_info["name"])
+    if not await request.app[CONTAINER].schedules().delete(name):
+        raise ScheduleNotFound(f"model {name!r} has no retraining schedule to delete", {"model": name})
+    return web.Response(status=204)
 
 
 @routes.get("/v1/schedules")

@@ -65,3 +65,23 @@ async def test_a_cron_field_out_of_range_is_named(http: aiohttp.ClientSession, t
     async with http.put("/v1/ingestion-schedules/late", json=body) as r:
         message = (await r.json())["error"]["message"]
     assert r.status == 422 and "the hour field '25' is out of range: hour takes 0-23" in message
+
+
+async def test_a_schedule_reads_back_and_deletes_and_each_missing_one_is_a_404(
+        http: aiohttp.ClientSession, trained: int) -> None:
+    async with http.put(f"/v1/models/{MODEL}/schedule", json={"cron": "30 4 * * *", "timezone": "Europe/Paris"}) as r:
+        assert r.status == 200
+    async with http.get(f"/v1/models/{MODEL}/schedule") as r:
+        shown = await r.json()
+    assert r.status == 200 and (shown["cron"], shown["timezone"]) == ("30 4 * * *", "Europe/Paris")
+    assert len(shown["next_runs"]) == 5
+    async with http.delete(f"/v1/models/{MODEL}/schedule") as r:
+        assert r.status == 204
+    async with http.get("/v1/schedules") as r:
+        assert MODEL not in [s["model"] for s in (await r.json())["schedules"]]
+    for method in ("GET", "DELETE"):
+        async with http.request(method, f"/v1/models/{MODEL}/schedule") as r:
+            error = (await r.json())["error"]
+        assert r.status == 404 and error["code"] == "schedule_not_found" and MODEL in error["message"]
+    async with http.get("/v1/models/never-trained/schedule") as r:
+        assert r.status == 404 and (await r.json())["error"]["code"] == "model_not_found"
