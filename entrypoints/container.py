@@ -176,7 +176,8 @@ class Container(containers.DeclarativeContainer):
                                        providers.Callable(lambda s: s.dlq_max_letters, settings))
     max_signal_backlog = providers.Callable(lambda s: s.signals_max_backlog, settings)
     pipelines = providers.Singleton(
-        PipelineService, pipeline_store, registry, aliases, signal_sink, stream_producer, dead_letters)
+        PipelineService, pipeline_store, registry, aliases, signal_sink, stream_producer, dead_letters,
+        warehouse=warehouse)
     dead_letter_service = providers.Singleton(DeadLetterService, dead_letters, stream_producer, queue)
     event_source = providers.Factory(RedisEventSource, redis, namespace)
     model_watcher = providers.Factory(

@@ -6,7 +6,8 @@ pipeline configs every few seconds and restarts a consumer whose config changed,
 past an entry some group still has pending. A pipeline with a signals_table has its recorder's
 group on the signals stream from its first signal on, whether this process records or not, and
 the consumer sweeps that group's consumer names of recorders long gone at each trim (the signals
-stream itself is trimmed by each write).
+stream itself is trimmed by each write). Each consumer's model watcher is also checked every few
+seconds, so the pipeline's stats say what it serves (or why nothing) even with no traffic.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from prometheus_client import Gauge
 from adapters.redis_streams.signal_reader import RedisSignalReader
 from domain.services.inference import InferenceService
 from domain.services.pipelines import group_name
+from domain.services.serving import ModelWatcher
 from domain.services.signal_recorder import SignalRecorder, recorder_group
 from domain.types.errors import MlplaneError
 from domain.types.pipelines import PipelineConfig
@@ -85,9 +87,11 @@ class PipelineRunner:
     def _start_one(self, config: PipelineConfig) -> None:
         c = self._container
         source = c.event_source(stream=config.stream, group=group_name(config.name), consumer=self._consumer)
-        service: InferenceService = c.inference_service(config, source=source, watcher=c.model_watcher(config=config))
+        watcher: ModelWatcher = c.model_watcher(config=config, signals=c.signal_sink(), holder=self._consumer)
+        service: InferenceService = c.inference_service(config, source=source, watcher=watcher)
         stop = asyncio.Event()
-        task = asyncio.create_task(self._serve(service, stop, self._recorder(config)), name=f"pipeline:{config.name}")
+        serving = self._serve(service, watcher, stop, self._recorder(config))
+        task = asyncio.create_task(serving, name=f"pipeline:{config.name}")
         self._running[config.name] = (config, stop, task)
         log.info("pipeline %s: consumer %s started on stream %s", config.name, self._consumer, config.stream)
 
@@ -108,10 +112,12 @@ class PipelineRunner:
             pipeline=config.name, group=recorder_group(config.name), consumer=self._consumer)
         return reader
 
-    async def _serve(self, service: InferenceService, stop: asyncio.Event, recorder: SignalRecorder | None) -> None:
+    async def _serve(self, service: InferenceService, watcher: ModelWatcher, stop: asyncio.Event,
+                     recorder: SignalRecorder | None) -> None:
         await self._keep_signals(service.config)
         helpers = [asyncio.create_task(self._trim_forever(service)),
-                   asyncio.create_task(self._publish_stats_forever(service.config))]
+                   asyncio.create_task(self._publish_stats_forever(service.config)),
+                   asyncio.create_task(_check_model_forever(service.config, watcher))]
         recording = None if recorder is None else asyncio.create_task(recorder.run(stop), name="recorder")
         try:
             await service.warm_up()
@@ -122,6 +128,7 @@ class PipelineRunner:
         finally:
             for helper in helpers:
                 helper.cancel()
+            await watcher.release()
             if recording is not None:
                 await _stop_recording(recording, stop)
 
@@ -170,6 +177,17 @@ class PipelineRunner:
                 await task
         except Exception:
             log.exception("pipeline %s consumer ended with an error", name)
+
+
+async def _check_model_forever(config: PipelineConfig, watcher: ModelWatcher) -> None:
+    """Between batches the consumer checks its model itself; this keeps the stats true while no
+    event arrives (the alias moved, or the pause mark of "nothing to serve" needs renewing)."""
+    while True:
+        await asyncio.sleep(STATS_EVERY_S)
+        try:
+            await watcher.check()
+        except Exception as exc:  # the consumer meets the same error at its next batch, and logs it there
+            log.debug("pipeline %s: model check failed: %s", config.name, exc)
 
 
 async def _stop_recording(recording: asyncio.Task[None], stop: asyncio.Event) -> None:

@@ -85,10 +85,13 @@ def _row(signal: Signal) -> Any:
 
 # One call per batch for all the stats. The latest latencies are one string of float32s, appended
 # and cut to the last _SAMPLES here: a list of formatted numbers cost an encoding per event.
+# An empty batch only states the version served (0: none, read back as null): the model watcher's
+# word when it loads a version or has none to serve, which must not count as a batch.
 _RECORD = """
+redis.call('HSET', KEYS[1], 'model_version', ARGV[2])
+if tonumber(ARGV[1]) == 0 then return 0 end
 redis.call('HINCRBY', KEYS[1], 'events_processed', ARGV[1])
 redis.call('HINCRBY', KEYS[1], 'batches', 1)
-redis.call('HSET', KEYS[1], 'model_version', ARGV[2])
 local kept = redis.pcall('GET', KEYS[2])
 if type(kept) ~= 'string' then kept = '' end  -- none yet, or the list an older version kept
 kept = kept .. ARGV[3]
@@ -157,7 +160,7 @@ class RedisSignalSink:
             "batch_size_avg": round(processed / batches, 1) if batches else 0.0,
             "p50_ms": round(float(np.percentile(latency, 50)), 2) if latency.size else None,
             "p99_ms": round(float(np.percentile(latency, 99)), 2) if latency.size else None,
-            "model_version": c.get("model_version"),
+            "model_version": c.get("model_version") or None,  # 0: none served
             "signals_backlog": _backlog(groups, length),
             "paused": live_reason(pauses, now),
         }

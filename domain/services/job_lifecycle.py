@@ -3,6 +3,10 @@ cause, honour cancellation, and repair a terminal event lost in a crash.
 
 Idempotent, because the queue delivers at least once: a re-run of a finished job only repairs
 its terminal event; TransientError propagates so the queue can retry the job.
+
+Every failure of every job kind ends here (`fail`), so this is where it is logged: one warning
+line with the job's id, kind and cause; a crash (an unexpected exception) logs at error level
+with its traceback instead.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from domain.services.job_events import JobEvents
 from domain.types.errors import DomainError, JobCancelled, JobNotFound, PermanentError, TransientError
 from domain.types.events import EventType
 from domain.types.jobs import JobRecord, JobState, sources_for
+from domain.types.redaction import redact_urls
 from ports.clock import Clock
 from ports.event_log import EventLog
 from ports.job_store import JobStore
@@ -53,13 +58,15 @@ class JobLifecycle:
         except TransientError:
             raise
         except Exception as exc:  # a bug must still end the job with a readable cause, not a hang
-            log.exception("job %s crashed", job_id)
-            await self.fail(job_id, f"internal error: {type(exc).__name__}: {exc}")
+            await self.fail(job_id, f"internal error: {type(exc).__name__}: {exc}", crash=exc)
 
-    async def fail(self, job_id: str, message: str) -> None:
-        """End the job as failed (also used when retries of a transient error run out)."""
-        await self._finish(job_id, self.events(job_id), JobState.FAILED, EventType.FAILED, {"message": message},
-                           message)
+    async def fail(self, job_id: str, message: str, crash: BaseException | None = None) -> None:
+        """End the job as failed (also used when retries of a transient error run out), and log it:
+        `crash`, an unexpected exception, is logged with its traceback."""
+        record = await self._finish(job_id, self.events(job_id), JobState.FAILED, EventType.FAILED,
+                                    {"message": message}, message)
+        level = logging.ERROR if crash is not None else logging.WARNING
+        log.log(level, "job %s (%s) failed: %s", job_id, record.kind, redact_urls(message), exc_info=crash)
 
     async def check_cancel(self, job_id: str) -> None:
         if (await self._jobs.get(job_id)).cancel_requested:
@@ -79,13 +86,14 @@ class JobLifecycle:
     async def _finish(
         self, job_id: str, events: JobEvents, state: JobState, event: EventType,
         data: Mapping[str, Any], error: str | None = None,
-    ) -> None:
+    ) -> JobRecord:
         changes: dict[str, Any] = {"finished_at": self._clock.now(), "error": error}
         if state is JobState.COMPLETED:
             changes["result"] = dict(data)
         # The record moves first; a crash before the event is repaired by the next delivery.
-        await self._jobs.transition(job_id, state, sources_for(state), changes)
+        record = await self._jobs.transition(job_id, state, sources_for(state), changes)
         await events.emit(event, data)
+        return record
 
     async def _repair_terminal_event(self, record: JobRecord, events: JobEvents) -> None:
         if await events.has_terminal_event():

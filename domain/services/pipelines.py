@@ -9,13 +9,15 @@ from typing import Any
 
 from domain.services.aliases import AliasService
 from domain.services.registry import ModelRegistry
-from domain.types.errors import InvalidSpec, NotFound
+from domain.services.signal_recorder import not_a_signals_table
+from domain.types.errors import InvalidSpec, NotFound, TableNotFound
 from domain.types.identifiers import stream_name
 from domain.types.pipelines import PipelineConfig
 from ports.dead_letters import DeadLetters
 from ports.pipeline_store import PipelineStore
 from ports.signal_sink import SignalSink
 from ports.stream_producer import StreamProducer
+from ports.warehouse import Warehouse
 
 MAX_EVENTS_PER_REQUEST = 10_000
 
@@ -27,9 +29,11 @@ def group_name(pipeline: str) -> str:
 
 class PipelineService:
     def __init__(self, store: PipelineStore, registry: ModelRegistry, aliases: AliasService, signals: SignalSink,
-                 producer: StreamProducer, dead_letters: DeadLetters) -> None:
+                 producer: StreamProducer, dead_letters: DeadLetters, warehouse: Warehouse | None = None) -> None:
+        """`warehouse`: where signals tables live, to refuse one naming a data table (None: not checked)."""
         self._store, self._registry, self._aliases = store, registry, aliases
         self._signals, self._producer, self._dlq = signals, producer, dead_letters
+        self._warehouse = warehouse
 
     async def save(self, config: PipelineConfig) -> PipelineConfig:
         """Refused (InvalidSpec) unless the alias serves a version whose features match."""
@@ -43,6 +47,7 @@ class PipelineService:
         manifest = await self._registry.get_version(config.model, version)
         config.check_model_features(list(manifest.spec.get("source", {}).get("features", [])), version)
         await self._check_table_is_its_own(config)
+        await self._check_table_is_a_signals_table(config)
         await self._store.put(config)
         return config
 
@@ -55,6 +60,21 @@ class PipelineService:
             if other.name != config.name and other.signals_table == config.signals_table:
                 raise InvalidSpec(f"signals_table {config.signals_table!r} already records pipeline {other.name!r}; "
                                   "give this pipeline a table of its own", {"field": "signals_table"})
+
+    async def _check_table_is_a_signals_table(self, config: PipelineConfig) -> None:
+        """The recorder would add its columns and rows to any table it is given: an existing table is
+        accepted only if it is a signals table (this pipeline's: no other pipeline names it, above).
+        The recorder checks again before each write, for a table created after this."""
+        if config.signals_table is None or self._warehouse is None:
+            return
+        try:
+            problem = not_a_signals_table(await self._warehouse.describe(config.signals_table))
+        except TableNotFound:
+            return
+        if problem is not None:
+            raise InvalidSpec(f"signals_table {config.signals_table!r} refused: {problem}; the pipeline would write "
+                              "its signals into it. Name a new table", {"field": "signals_table",
+                                                                        "table": config.signals_table})
 
     async def get(self, name: str) -> dict[str, Any]:
         config = await self._store.get(name)

@@ -1,13 +1,20 @@
 """ModelWatcher: which model version a pipeline serves, reloaded between batches when its alias moves.
 
 A version whose feature list does not match the pipeline is refused: the pipeline keeps serving
-the version it has and says so once on its `pipeline:{name}` topic. ONNX Runtime serves a version
-when it carries a verified model.onnx; otherwise the backend's own predict does, batched.
+the version it has, says so once on its `pipeline:{name}` topic and logs a warning with the reason.
+With no version to serve (none loaded yet, e.g. after a restart), the consumer takes no events: the
+watcher then marks the pipeline paused in its stats with the true reason, and states the version
+it serves (none), so GET /v1/pipelines/{name} never shows a version that is not served.
+ONNX Runtime serves a version when it carries a verified model.onnx; otherwise the backend's own
+predict does, batched.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,8 +30,13 @@ from ports.clock import Clock
 from ports.event_log import EventLog
 from ports.model_backend import ModelBackend
 from ports.model_server import ModelServer, Predictor
+from ports.signal_sink import SignalSink
 
 log = logging.getLogger(__name__)
+# How long the "nothing to serve" pause mark outlives its last renewal: the consumer renews it at each
+# check (every batch attempt, and the runner's periodic `check`), so only a dead consumer's mark expires.
+MARK_TTL_S = 30.0
+NO_VERSION = 0  # the version stated in the stats while none is served (versions start at 1)
 
 
 class NoServableModel(TransientError):
@@ -59,40 +71,96 @@ def _as_score(label: Any) -> float:
 
 
 class ModelWatcher:
+    """`signals` and `holder` (this consumer's name): where the pipeline's stats learn what is served;
+    without them (tests) nothing is reported."""
+
     def __init__(self, config: PipelineConfig, registry: ModelRegistry, aliases: AliasService, server: ModelServer,
-                 backend: ModelBackend, events: EventLog, clock: Clock, check_every_s: float = 0.5) -> None:
+                 backend: ModelBackend, events: EventLog, clock: Clock, check_every_s: float = 0.5,
+                 signals: SignalSink | None = None, holder: str | None = None) -> None:
         self._config, self._registry, self._aliases = config, registry, aliases
         self._server, self._backend, self._events, self._clock = server, backend, events, clock
-        self._check_every_s = check_every_s
+        self._check_every_s, self._signals = check_every_s, signals
+        self._holder = f"model:{holder or uuid.uuid4().hex[:12]}"  # beside the consumer's backpressure mark
         self._served: Served | None = None
-        self._refused: int | None = None
+        self._target: int | None = None  # the version the alias pointed to at the last check
+        self._refusal: tuple[int, str] | None = None  # the version last refused, and why
+        self._reported: tuple[int, str | None] | None = None  # (version stated, pause reason) last told
+        self._reported_at = float("-inf")
         self._checked_at = float("-inf")
+        self._lock = asyncio.Lock()
 
     async def current(self) -> Served:
         """The version to use for the next batch (checking the alias at most every check_every_s)."""
-        now = self._clock.now().timestamp()
-        if self._served is None or now - self._checked_at >= self._check_every_s:
-            self._checked_at = now
-            await self._refresh()
+        await self.check()
         if self._served is None:
-            raise NoServableModel(f"{self._config.model}@{self._config.alias} has no servable version yet")
+            raise NoServableModel(self.unservable_reason())
         return self._served
+
+    async def check(self) -> None:
+        """Follow the alias if a check is due, and tell the pipeline's stats what is served (or why
+        nothing is). Also called periodically by the runner, so the stats stay true with no traffic."""
+        async with self._lock:
+            now = self._clock.now().timestamp()
+            if self._served is None or now - self._checked_at >= self._check_every_s:
+                self._checked_at = now
+                await self._refresh()
+            await self._report(now)
+
+    def unservable_reason(self) -> str:
+        where = f"{self._config.model}@{self._config.alias}"
+        if self._refusal is not None and self._refusal[0] == self._target:
+            return f"{where} {self._refusal[1]}, and no earlier version is loaded to serve meanwhile"
+        return f"{where} has no servable version yet"
+
+    async def release(self) -> None:
+        """A stopping consumer holds nothing: clear its pause mark now (best effort; else it expires)."""
+        if self._signals is not None and self._reported is not None and self._reported[1] is not None:
+            with contextlib.suppress(TransientError):
+                await self._signals.mark_paused(self._config.name, self._holder, None, MARK_TTL_S)
 
     async def _refresh(self) -> None:
         try:
             version = await self._aliases.current(self._config.model, self._config.alias)
         except NotFound:
             version = None
-        if version is None or version == self._refused or (self._served and self._served.version == version):
+        self._target = version
+        refused = self._refusal is not None and self._refusal[0] == version
+        if version is None or refused or (self._served and self._served.version == version):
             return
         try:
             self._served = await self._load(version)
             log.info("pipeline %s now serves %s v%s", self._config.name, self._config.model, version)
         except InvalidSpec as exc:
-            self._refused = version
-            await self._events.append(f"pipeline:{self._config.name}", "model_refused",
-                                      {"version": version, "message": exc.message,
-                                       "serving": self._served.version if self._served else None}, self._clock.now())
+            await self._refuse(version, exc)
+
+    async def _refuse(self, version: int, exc: InvalidSpec) -> None:
+        model_features = exc.details.get("model_features")
+        why = (f"points to v{version}, whose features {list(model_features)} do not match the pipeline's "
+               f"{list(self._config.feature_names)}" if model_features is not None
+               else f"points to v{version}, which the pipeline cannot serve: {exc.message}")
+        self._refusal = (version, why)
+        serving = self._served.version if self._served else None
+        log.warning("pipeline %s refuses a model version: %s@%s %s; %s", self._config.name, self._config.model,
+                    self._config.alias, why,
+                    f"it keeps serving v{serving}" if serving else "it serves nothing and takes no events")
+        await self._events.append(f"pipeline:{self._config.name}", "model_refused",
+                                  {"version": version, "message": exc.message, "serving": serving}, self._clock.now())
+
+    async def _report(self, now: float) -> None:
+        """Only on a change, or to renew a pause mark: nothing is written per batch while serving."""
+        state = (self._served.version, None) if self._served else (NO_VERSION, self.unservable_reason())
+        due = state[1] is not None and now - self._reported_at >= MARK_TTL_S / 3
+        if self._signals is None or (state == self._reported and not due):
+            return
+        try:
+            if state[1] is not None or (self._reported is not None and self._reported[1] is not None):
+                await self._signals.mark_paused(self._config.name, self._holder, state[1], MARK_TTL_S)
+            if self._reported is None or self._reported[0] != state[0]:  # an empty batch: the version only
+                await self._signals.record_batch(self._config.name, 0, [], state[0])
+        except TransientError as exc:  # the stats lag; told again at the next check
+            log.warning("pipeline %s: could not update its stats: %s", self._config.name, exc.message)
+            return
+        self._reported, self._reported_at = state, now
 
     async def _load(self, version: int) -> Served:
         manifest, files = await self._registry.load_files(self._config.model, version)

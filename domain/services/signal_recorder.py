@@ -5,6 +5,11 @@ group of its own (`recorder:{pipeline}`), so a slow or unreachable warehouse del
 never the signals or the actions. Rows are appended only for event ids not in the table yet
 (the warehouse's `append_new`), and entries are acked only after that write: a redelivered
 event (two signals with one event id) or a batch re-read after a crash adds no second row.
+
+The recorder writes only into a signals table: before each write it checks that the table is
+missing (the write creates it) or holds exactly a signals table's columns (`not_a_signals_table`).
+A data table of that name, even one created after the pipeline was saved, is left untouched:
+the entries stay pending and the error is logged until the table or the config changes.
 """
 
 from __future__ import annotations
@@ -16,8 +21,9 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from domain.types.errors import TransientError
+from domain.types.errors import Conflict, TableNotFound, TransientError
 from domain.types.streams import StreamEntry
+from domain.types.tables import TableInfo
 from ports.clock import Clock
 from ports.signal_source import SignalSource
 from ports.warehouse import Warehouse
@@ -28,11 +34,30 @@ if TYPE_CHECKING:  # loaded by the first batch recorded: a daemon with no signal
 log = logging.getLogger(__name__)
 _FIXED = [("event_id", "string"), ("entity", "string"), ("model_version", "int64"), ("score", "float64"),
           ("label", "string"), ("latency_ms", "float64")]
+_OWN_COLUMNS = frozenset({*(name for name, _ in _FIXED), "written_at"})
 _MAX_PAUSE_S = 30.0
 
 
 def recorder_group(pipeline: str) -> str:
     return f"recorder:{pipeline}"
+
+
+def not_a_signals_table(info: TableInfo) -> str | None:
+    """Why an existing table is not a signals table (None when it is one). A signals table holds
+    the recorder's fixed columns, written_at and f_<feature> columns, and nothing else: writing into
+    any other table would add those columns to it and mix signal rows into its data."""
+    names = {column.name for column in info.columns}
+    missing = sorted(_OWN_COLUMNS - names)
+    foreign = sorted(name for name in names - _OWN_COLUMNS if not name.startswith("f_"))
+    if not missing and not foreign:
+        return None
+    found = f"it has columns a signals table does not ({_some(foreign)})" if foreign else ""
+    lacks = f"it lacks {_some(missing)}" if missing else ""
+    return f"table {info.name!r} exists and is not a signals table: {'; '.join(filter(None, (found, lacks)))}"
+
+
+def _some(names: Sequence[str]) -> str:
+    return ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
 
 
 class SignalRecorder:
@@ -56,6 +81,10 @@ class SignalRecorder:
                 log.warning("signals of %s not recorded yet (retrying): %s", self.pipeline, exc.message)
                 await self._clock.sleep(pause)
                 pause = min(_MAX_PAUSE_S, pause * 2)
+            except Conflict as exc:  # not our table: nothing changes until someone acts, so wait the longest
+                log.error("signals of %s are not recorded: %s; rename that table or change the pipeline's "
+                          "signals_table (checked again every %.0f s)", self.pipeline, exc.message, _MAX_PAUSE_S)
+                await self._clock.sleep(_MAX_PAUSE_S)
             except Exception:  # e.g. a column type the table refuses: keep the entries pending, say why
                 log.exception("signals of %s: writing to table %s failed; retrying", self.pipeline, self.table)
                 await self._clock.sleep(pause)
@@ -67,9 +96,20 @@ class SignalRecorder:
             return 0
         written_at = self._clock.now()
         rows = [row for row in (_row(e, written_at) for e in entries) if row is not None]
-        written = await self._warehouse.append_new(self.table, _table(rows), "event_id") if rows else 0
+        written = await self._write(rows) if rows else 0
         await self._source.ack([e.id for e in entries])
         return written
+
+    async def _write(self, rows: list[dict[str, Any]]) -> int:
+        """Checked before every batch, not once: the table may be created or replaced (an ingestion
+        with mode replace) at any time. One metadata read, small beside the write itself."""
+        try:
+            problem = not_a_signals_table(await self._warehouse.describe(self.table))
+        except TableNotFound:
+            problem = None  # the write creates it
+        if problem is not None:
+            raise Conflict(problem, {"table": self.table, "pipeline": self.pipeline})
+        return await self._warehouse.append_new(self.table, _table(rows), "event_id")
 
 
 def _row(entry: StreamEntry, written_at: datetime) -> dict[str, Any] | None:

@@ -1,0 +1,69 @@
+"""An alias moved to a version whose features do not match the pipeline (real Redis, real registry,
+ONNX serving): the refusal is logged as a warning with the reason, the pipeline keeps serving the
+version it has; with none left to serve (a restart after retention removed it) its stats say
+`paused` with the true reason and `model_version: null`, until the alias points to a version it can serve."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis.asyncio as aioredis
+
+from adapters.onnx.model_server import OnnxModelServer
+from adapters.system.clock import SystemClock
+from domain.services.serving import ModelWatcher, NoServableModel
+from domain.types.pipelines import PipelineConfig
+from tests.fakes.model_backend import MajorityModelBackend
+from tests.support.inference_stack import Stack, build_stack, pipeline
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+async def stack(redis_client: aioredis.Redis, namespace: str, tmp_path: Path) -> Stack:
+    stack = build_stack(redis_client, namespace, tmp_path)
+    await stack.publish(1)
+    return stack
+
+
+def watcher(stack: Stack, config: PipelineConfig, consumer: str) -> ModelWatcher:
+    """One consumer's watcher, wired as the pipeline runner wires it: reporting to the pipeline's stats."""
+    return ModelWatcher(config, stack.registry, stack.aliases, OnnxModelServer(), MajorityModelBackend(),
+                        stack.events, SystemClock(), check_every_s=0.0, signals=stack.signals, holder=consumer)
+
+
+async def stats(stack: Stack, config: PipelineConfig) -> dict[str, Any]:
+    return dict(await stack.pipelines.stats(config))
+
+
+async def test_an_incompatible_alias_is_refused_loudly_and_a_pipeline_left_with_nothing_says_why(
+        stack: Stack, caplog: pytest.LogCaptureFixture) -> None:
+    config = await stack.pipelines.save(pipeline())
+    first = watcher(stack, config, "c1")
+    assert (await first.current()).version == 1
+    assert (await stats(stack, config))["model_version"] == 1
+
+    with caplog.at_level(logging.WARNING, logger="domain.services.serving"):
+        await stack.publish(2, features=["f0", "f1"])  # production -> v2, trained on 2 features
+        assert (await first.current()).version == 1  # kept, as documented
+    refusals = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(refusals) == 1 and "v2" in refusals[0].getMessage() and "do not match" in refusals[0].getMessage()
+    assert "keeps serving v1" in refusals[0].getMessage()
+    assert (await stats(stack, config))["paused"] is None  # it still processes events
+
+    await stack.registry.delete_version("tree", 1)  # retention, then a restart
+    restarted = watcher(stack, config, "c2")
+    with pytest.raises(NoServableModel) as nothing:
+        await restarted.current()
+    assert "points to v2" in nothing.value.message and "no servable version yet" not in nothing.value.message
+    assert "['f0', 'f1']" in nothing.value.message and "['f0', 'f1', 'f2']" in nothing.value.message
+    now = await stats(stack, config)
+    assert now["model_version"] is None and now["paused"] == nothing.value.message
+
+    await stack.publish(3)  # a version it can serve
+    assert (await restarted.current()).version == 3
+    now = await stats(stack, config)
+    assert now["model_version"] == 3 and now["paused"] is None
