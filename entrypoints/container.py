@@ -178,7 +178,7 @@ class Container(containers.DeclarativeContainer):
     pipelines = providers.Singleton(
         PipelineService, pipeline_store, registry, aliases, signal_sink, stream_producer, dead_letters,
         warehouse=warehouse)
-    dead_letter_service = providers.Singleton(DeadLetterService, dead_letters, stream_producer, queue)
+    dead_letter_service = providers.Singleton(DeadLetterService, dead_letters, queue)
     event_source = providers.Factory(RedisEventSource, redis, namespace)
     model_watcher = providers.Factory(
         ModelWatcher, registry=registry, aliases=aliases, server=providers.Singleton(OnnxModelServer),

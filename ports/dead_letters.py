@@ -12,6 +12,11 @@ class DeadLetters(Protocol):
     """`park` is idempotent by (kind, key): parking the same key again replaces the entry (a
     redelivered poison event is dead-lettered once). `get` raises NotFound for unknown ids;
     `remove` of an unknown id is a no-op.
+
+    `redeliver` hands an `event` letter back to the consumer group `group` alone (never to the
+    other groups reading its stream), under the event's original id, and forgets the letter, in
+    one step: the group's consumers read it like any entry, so its idempotency keys are those of
+    the first delivery. NotFound when the letter is gone (replayed or purged meanwhile).
     """
 
     async def park(self, kind: str, pipeline: str, key: str, cause: str, attempts: int,
@@ -24,5 +29,7 @@ class DeadLetters(Protocol):
     async def get(self, letter_id: str) -> DeadLetter: ...
 
     async def remove(self, letter_id: str) -> None: ...
+
+    async def redeliver(self, letter: DeadLetter, group: str) -> None: ...
 
     async def count(self, pipeline: str) -> int: ...

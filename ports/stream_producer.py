@@ -1,4 +1,4 @@
-"""StreamProducer port: append events to an input stream (API, replays, DLQ replay) and read its backlog."""
+"""StreamProducer port: append events to an input stream (API, file replays) and read its backlog."""
 
 from __future__ import annotations
 

@@ -5,6 +5,8 @@ or an action given up twice, is one dead letter, not two.
 The queue holds at most `max_letters`: past it, the oldest letters are dropped, counted and
 logged. Unbounded, a producer that floods a stream with malformed events would fill Redis's
 memory, and a full Redis stops every pipeline, job and schedule, not just the bad one.
+An event letter is replayed by moving it to the replay stream of the pipeline's group
+(replay_stream.py), in the same Lua call that forgets it: replayed once, never twice, never lost.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from adapters.redis_streams.keys import Keys, text, transient_errors
+from adapters.redis_streams.replay_stream import replay_stream_key
 from domain.types.errors import NotFound
 from domain.types.streams import DeadLetter
 
@@ -35,6 +38,16 @@ redis.call('ZADD', KEYS[4], ARGV[3], id)
 return {id, redis.call('ZCARD', KEYS[3])}
 """
 
+# KEYS: items, by_key, index, pipeline index, replay stream. ARGV: letter id, kind:key, raw text, event id.
+_REDELIVER = """
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('XADD', KEYS[5], '*', 'data', ARGV[3], 'id', ARGV[4])
+redis.call('HDEL', KEYS[1], ARGV[1])
+redis.call('HDEL', KEYS[2], ARGV[2])
+redis.call('ZREM', KEYS[3], ARGV[1])
+redis.call('ZREM', KEYS[4], ARGV[1])
+return 1
+"""
 
 _PAGE = 500  # letters read per round trip while listing
 _EVICT_AT_MOST = 1000  # per park: bounds one call's work if the cap was lowered a lot
@@ -50,6 +63,7 @@ class RedisDeadLetters:
         """`max_letters` 0: unbounded."""
         self._redis, self._k, self._max = redis, Keys(namespace), max_letters
         self._park = redis.register_script(_PARK)
+        self._redeliver = redis.register_script(_REDELIVER)
 
     async def park(self, kind: str, pipeline: str, key: str, cause: str, attempts: int,
                    payload: Mapping[str, Any]) -> DeadLetter:
@@ -113,6 +127,15 @@ class RedisDeadLetters:
             async with self._redis.pipeline(transaction=True) as pipe:
                 _forget(pipe, self._k, letter)
                 await pipe.execute()
+
+    async def redeliver(self, letter: DeadLetter, group: str) -> None:
+        keys = [self._k.dlq("items"), self._k.dlq("by_key"), self._k.dlq("index"),
+                self._k.dlq(f"p:{letter.pipeline}"), replay_stream_key(self._k.ns, group)]
+        args = [letter.id, f"{letter.kind}:{letter.key}", str(letter.payload["raw"]), str(letter.payload["id"])]
+        with transient_errors("dead letter replay"):
+            moved = await self._redeliver(keys=keys, args=args)
+        if not int(moved):  # replayed or purged since it was read
+            raise LetterNotFound(f"no dead letter {letter.id!r}", {"id": letter.id})
 
     async def count(self, pipeline: str) -> int:
         with transient_errors("dead letter count"):

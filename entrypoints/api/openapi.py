@@ -51,7 +51,8 @@ _OPERATIONS: list[tuple[str, str, str, Any]] = [
     ("get", "/v1/models/{name}/schedule", "A model's retraining schedule and its next runs", None),
     ("delete", "/v1/models/{name}/schedule", "Delete a model's retraining schedule", None),
     ("get", "/v1/schedules", "Retraining schedules with next runs", None),
-    ("get", "/v1/events", "WebSocket: any topics (?topics=job:ID,model:NAME)", None),
+    ("get", "/v1/events", "WebSocket: any topics (?topics=job:ID,model:NAME; ?after=ID for one topic, "
+     "?after=TOPIC@ID,... for several)", None),
     ("put", "/v1/pipelines/{name}", "Save a pipeline (422 when its features do not match the model)", None),
     ("get", "/v1/pipelines/{name}", "A pipeline's configuration and live stats", None),
     ("get", "/v1/pipelines", "Pipelines with live stats", None),

@@ -5,7 +5,8 @@ the previous one is written (aiohttp's send waits for the socket to drain), the 
 the event log's per-subscriber buffer are capped (a full buffer means "re-read the stream later",
 never "grow"), and so is the transport's write buffer. A client that takes longer than the send
 timeout to accept one event is disconnected with close code 1013 (try again later), after every
-event already written; it resumes with `?after=` its last event id. If it does not even read
+event already written; it resumes with `?after=` its last event id (the close reason says how:
+`/v1/events` with several topics takes one id per topic). If it does not even read
 the close frame, the connection is dropped after CLOSE_TIMEOUT_S, which frees its buffers.
 """
 
@@ -41,8 +42,10 @@ def parse_after(request: web.Request) -> str | None:
 
 
 async def stream_events(
-    request: web.Request, events: AsyncIterator[Event], stop_on_terminal: bool
+    request: web.Request, events: AsyncIterator[Event], stop_on_terminal: bool,
+    slow_reason: bytes = SLOW_CLIENT_REASON,
 ) -> web.WebSocketResponse:
+    """`slow_reason`: the 1013 close reason, telling a slow client how this endpoint resumes."""
     socket = web.WebSocketResponse(heartbeat=20.0, max_msg_size=64 * 1024)
     await socket.prepare(request)
     request.app[SOCKETS].add(socket)
@@ -53,7 +56,7 @@ async def stream_events(
     try:
         await asyncio.wait({sender, receiver}, return_when=asyncio.FIRST_COMPLETED)
         if sender.done() and isinstance(sender.exception(), SlowClient):
-            code, reason = WSCloseCode.TRY_AGAIN_LATER, SLOW_CLIENT_REASON
+            code, reason = WSCloseCode.TRY_AGAIN_LATER, slow_reason
             log.warning("slow WebSocket client disconnected (%s): no event accepted in %.0fs", request.path,
                         timeout)
     finally:

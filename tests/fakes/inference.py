@@ -106,6 +106,7 @@ class InMemoryDeadLetters:
         self.items: dict[str, DeadLetter] = {}  # oldest first: dicts keep insertion order
         self._ids = itertools.count(1)
         self._max = max_letters
+        self.redelivered: list[tuple[str, str, str]] = []  # (group, original event id, raw) per replay
 
     async def park(self, kind: str, pipeline: str, key: str, cause: str, attempts: int,
                    payload: Mapping[str, Any]) -> DeadLetter:
@@ -120,6 +121,11 @@ class InMemoryDeadLetters:
 
     async def list(self, pipeline: str | None = None, kind: str | None = None, limit: int = 100) -> list[DeadLetter]:
         return [d for d in self.items.values() if pipeline in (None, d.pipeline) and kind in (None, d.kind)][:limit]
+
+    async def redeliver(self, letter: DeadLetter, group: str) -> None:
+        if self.items.pop(letter.id, None) is None:
+            raise NotFound(f"no dead letter {letter.id}")
+        self.redelivered.append((group, str(letter.payload["id"]), str(letter.payload["raw"])))
 
     async def get(self, letter_id: str) -> DeadLetter:
         if letter_id not in self.items:

@@ -56,7 +56,7 @@ async def rig(redis_url: str, redis_client: aioredis.Redis, namespace: str, tmp_
     pool = ArqRedis.from_url(redis_url)
     queue = ArqTaskQueue(pool, namespace)
     try:
-        yield Rig(stack, sink, queue, DeadLetterService(stack.dead_letters, stack.producer, queue))
+        yield Rig(stack, sink, queue, DeadLetterService(stack.dead_letters, queue))
     finally:
         await worker.stop(grace_s=1)
         await webhooks.close()

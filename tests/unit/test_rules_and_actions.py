@@ -11,7 +11,6 @@ from domain.types.errors import InvalidSpec, PermanentError, TransientError
 from domain.types.rules import RuleSpec
 from domain.types.streams import EntityState, Signal
 from tests.fakes.inference import InMemoryActionLedger, InMemoryDeadLetters, RecordingExecutor
-from tests.fakes.streams import InMemoryStreams
 from tests.fakes.task_queue import InMemoryTaskQueue
 
 pytestmark = pytest.mark.unit
@@ -86,7 +85,7 @@ async def test_transient_errors_propagate_for_retry_and_permanent_ones_are_dead_
 async def test_replaying_a_dead_letter_reenqueues_the_same_idempotency_key() -> None:
     dlq, queue = InMemoryDeadLetters(), InMemoryTaskQueue()
     letter = await dlq.park("action", "p1", "p1:1-0:hook", "400", 1, action_payload())
-    replayed = await DeadLetterService(dlq, InMemoryStreams(), queue).replay(letter.id)
+    replayed = await DeadLetterService(dlq, queue).replay(letter.id)
     assert replayed.id == letter.id and await dlq.list() == []
     [task] = queue.tasks
     assert task.payload["key"] == "p1:1-0:hook" and task.queue == "actions"
@@ -95,8 +94,8 @@ async def test_replaying_a_dead_letter_reenqueues_the_same_idempotency_key() -> 
     assert executor.calls == ["p1:1-0:hook"]
 
 
-async def test_replaying_a_dead_lettered_event_appends_it_to_its_stream_again() -> None:
-    dlq, streams = InMemoryDeadLetters(), InMemoryStreams()
+async def test_replaying_a_dead_lettered_event_redelivers_it_to_its_pipeline_alone() -> None:
+    dlq = InMemoryDeadLetters()
     letter = await dlq.park("event", "p1", "p1:1-0", "bad JSON", 1, {"stream": "events", "id": "1-0", "raw": "{"})
-    await DeadLetterService(dlq, streams, InMemoryTaskQueue()).replay(letter.id)
-    assert [raw for _, raw in streams.entries["events"]] == ["{"]
+    await DeadLetterService(dlq, InMemoryTaskQueue()).replay(letter.id)
+    assert dlq.redelivered == [("pipeline:p1", "1-0", "{")] and letter.id not in dlq.items
