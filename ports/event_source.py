@@ -16,6 +16,9 @@ class EventSource(Protocol):
     consumer left pending longer than `min_idle_ms` (each claim counts as a delivery). `trim`
     drops acked history only: never an entry still pending. All raise TransientError when the
     backend is unreachable; `ack` of an unknown id is a no-op (idempotent).
+    Events replayed to the group from the dead-letter queue (`DeadLetters.redeliver`) come
+    through `read` and `claim_stale` too, under their original ids, to this group only; they are
+    not in `oldest_pending` (their ids are older than the stream's).
     """
 
     async def read(self, count: int, block_ms: int) -> Sequence[StreamEntry]: ...
