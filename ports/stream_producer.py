@@ -16,3 +16,8 @@ class StreamProducer(Protocol):
     async def backlog(self, stream: str, group: str) -> dict[str, int]:
         """{"lag", "pending"} of a consumer group; zeros when the stream or group does not exist."""
         ...
+
+    async def drop_group(self, stream: str, group: str) -> None:
+        """Remove a consumer group, its pending entries and its replays: the stream's trimming, which
+        never passes an entry a group still needs, stops waiting for it. No-op when it does not exist."""
+        ...

@@ -10,6 +10,8 @@ acks the replay entry. The replay stream is joined once it exists, looked for at
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -19,9 +21,11 @@ from redis.exceptions import ResponseError
 from adapters.redis_streams.consumer_sweep import FORGET_IDLE_MS, forget_idle_consumers
 from adapters.redis_streams.keys import Keys, text, transient_errors
 from adapters.redis_streams.replay_stream import HandedOn, original_id, replay_stream_key
+from adapters.redis_streams.stream_entries import Read, data_text, id_key, next_id, read_entries
 from domain.types.streams import StreamEntry
 
-Read = tuple[str, str, str]  # entry id, data, why data is unreadable ("" when it reads)
+log = logging.getLogger(__name__)
+
 Replayed = tuple[str, str, str, str]  # replay entry id, the event's original id, data, why unreadable
 
 
@@ -35,6 +39,7 @@ class RedisEventSource:
         self._replaying = False  # the group is on the replay stream: read it too
         self._own_history = True  # entries this consumer name already holds from a previous life
         self._handed_on = HandedOn()
+        self._dropped = False
 
     async def _ensure_group(self) -> None:
         if self._ready:
@@ -74,10 +79,22 @@ class RedisEventSource:
         try:
             return await self._redis.xreadgroup(self._group, self._consumer, streams, count=count, block=block)
         except ResponseError as exc:
-            if not (self._replaying and "NOGROUP" in str(exc) and self._replays in str(exc)):
+            if "NOGROUP" not in str(exc):
                 raise
-            self._replaying = False  # the replay stream was deleted: look for it again at the next claim
-            return []
+            if self._replaying and self._replays in str(exc):
+                self._replaying = False  # the replay stream was deleted: look for it again at the next claim
+                return []
+            return await self._group_dropped(block)
+
+    async def _group_dropped(self, block: int | None) -> list[Any]:
+        """The group was dropped (its pipeline deleted, or moved to another stream): read nothing, and
+        never create it again, until the runner's next config scan stops this consumer."""
+        if not self._dropped:
+            log.info("consumer group %s on %s was dropped; consumer %s idles until stopped",
+                     self._group, self._stream, self._consumer)
+            self._dropped = True
+        await asyncio.sleep((block or 100) / 1000)
+        return []
 
     async def ack(self, ids: Sequence[str]) -> None:
         if not ids:
@@ -119,11 +136,11 @@ class RedisEventSource:
         for group in groups:
             await forget_idle_consumers(self._redis, key, text(group["name"]), self._forget_idle_ms)
             pending = await self._redis.xpending(key, group["name"])
-            after_last = _next_id(text(group["last-delivered-id"]))
+            after_last = next_id(text(group["last-delivered-id"]))
             floors.append(text(pending["min"]) if pending["pending"] else after_last)
         if not floors:
             return 0  # nobody consumes this stream yet: keep everything
-        return int(await self._redis.xtrim(key, minid=min(floors, key=_id_key), approximate=False))
+        return int(await self._redis.xtrim(key, minid=min(floors, key=id_key), approximate=False))
 
     async def oldest_pending(self) -> str | None:
         """Of the input stream only: a replayed event keeps its old id, and this floor only ever grows."""
@@ -148,9 +165,9 @@ class RedisEventSource:
         replayed: list[Replayed] = []
         for key, items in reply or []:
             if text(key) == self._replays:
-                replayed += [(text(i), original_id(f) or text(i), *_data(f)) for i, f in items or [] if f]
+                replayed += [(text(i), original_id(f) or text(i), *data_text(f)) for i, f in items or [] if f]
             else:
-                fresh += _entries(items)
+                fresh += read_entries(items)
         counts = await self._counts(self._stream, [i for i, _, _ in fresh]) if counted and fresh else {}
         entries = [StreamEntry(i, raw, counts.get(i, 1), unreadable) for i, raw, unreadable in fresh]
         return entries + (await self._hand_on(replayed, counted) if replayed else [])
@@ -163,40 +180,8 @@ class RedisEventSource:
                 for replay_id, event_id, raw, unreadable in replayed]
 
     async def _counts(self, key: str, ids: list[str]) -> dict[str, int]:
-        low, high = min(ids, key=_id_key), max(ids, key=_id_key)
+        low, high = min(ids, key=id_key), max(ids, key=id_key)
         rows = await self._redis.xpending_range(key, self._group, min=low, max=high,
                                                 count=len(ids) * 2 + 10, consumername=self._consumer)
         return {text(r["message_id"]): int(r["times_delivered"]) for r in rows}
 
-
-def _entries(items: Any) -> list[Read]:
-    """An entry trimmed while pending comes back empty and is skipped."""
-    if items and isinstance(items[0][0], bytes):  # the usual client: one decode per value, nothing else
-        try:
-            return [(i.decode(), f[b"data"].decode() if b"data" in f else "", "") for i, f in items if f]
-        except UnicodeDecodeError:  # some client wrote bytes that are not text: decode entry by entry
-            pass
-    return [(text(i), *_data(f)) for i, f in items or [] if f]
-
-
-def _data(fields: Any) -> tuple[str, str]:
-    """The `data` field as text (no field: "", which the parser dead-letters), and why it cannot be
-    read. Bytes that are not UTF-8 must not fail the read: the entry would stay pending and stop
-    the pipeline at every retry. They are kept escaped (\\xff) for the dead letter instead."""
-    value = fields.get(b"data", fields.get("data")) if fields else None
-    if not isinstance(value, bytes):
-        return ("" if value is None else value), ""
-    try:
-        return value.decode(), ""
-    except UnicodeDecodeError as exc:
-        return value.decode(errors="backslashreplace"), f"data is not UTF-8 text (byte {exc.start}: {exc.reason})"
-
-
-def _id_key(entry_id: str) -> tuple[int, int]:
-    ms, _, seq = entry_id.partition("-")
-    return int(ms), int(seq or 0)
-
-
-def _next_id(entry_id: str) -> str:
-    ms, seq = _id_key(entry_id)
-    return f"{ms}-{seq + 1}"

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
 from adapters.redis_streams.keys import Keys, text, transient_errors
+from adapters.redis_streams.replay_stream import replay_stream_key
 
 
 class RedisStreamProducer:
@@ -33,3 +35,9 @@ class RedisStreamProducer:
             if text(info["name"]) == group:
                 return {"lag": int(info.get("lag") or 0), "pending": int(info["pending"])}
         return {"lag": 0, "pending": 0}
+
+    async def drop_group(self, stream: str, group: str) -> None:
+        with transient_errors("stream group drop"):
+            with contextlib.suppress(ResponseError):  # no such stream
+                await self._redis.xgroup_destroy(self._keys.stream(stream), group)
+            await self._redis.delete(replay_stream_key(self._keys.ns, group))

@@ -48,8 +48,25 @@ class PipelineService:
         config.check_model_features(list(manifest.spec.get("source", {}).get("features", [])), version)
         await self._check_table_is_its_own(config)
         await self._check_table_is_a_signals_table(config)
+        previous = await self._previous(config.name)
         await self._store.put(config)
+        if previous is not None and previous.stream != config.stream:  # its old group would pin that stream
+            await self._producer.drop_group(previous.stream, group_name(config.name))
         return config
+
+    async def delete(self, name: str) -> None:
+        """Remove the pipeline: its consumers stop at their next config scan (seconds; the batch in hand is
+        finished), and its consumer group goes, so the input stream is trimmed as if it had never read it.
+        Its signals stream, stats and dead letters stay until they are capped, expire or are purged."""
+        config = await self._store.get(name)  # PipelineNotFound: a 404
+        await self._store.delete(name)
+        await self._producer.drop_group(config.stream, group_name(name))
+
+    async def _previous(self, name: str) -> PipelineConfig | None:
+        try:
+            return await self._store.get(name)
+        except NotFound:
+            return None
 
     async def _check_table_is_its_own(self, config: PipelineConfig) -> None:
         """A signals table records one pipeline: rows are appended once per event id, and two input

@@ -55,6 +55,7 @@ _OPERATIONS: list[tuple[str, str, str, Any]] = [
      "?after=TOPIC@ID,... for several)", None),
     ("put", "/v1/pipelines/{name}", "Save a pipeline (422 when its features do not match the model)", None),
     ("get", "/v1/pipelines/{name}", "A pipeline's configuration and live stats", None),
+    ("delete", "/v1/pipelines/{name}", "Delete a pipeline: its consumers stop, its consumer group goes", None),
     ("get", "/v1/pipelines", "Pipelines with live stats", None),
     ("post", "/v1/streams/{name}/events", "Append {\"events\": [...]} to a stream; answers 202 with ids", None),
     ("get", "/v1/streams/{name}/ws", "WebSocket: send {\"events\": [...]} messages, each answered with ids", None),

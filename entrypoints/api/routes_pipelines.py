@@ -22,7 +22,11 @@ async def put_pipeline(request: web.Request) -> web.Response:
         raise InvalidSpec("the pipeline must be a JSON object")
     # A GET answer sent back edited carries its live stats: read-only, so ignored rather than refused.
     editable = {key: value for key, value in body.items() if key != "stats"}
-    config = PipelineConfig.from_dict({**editable, "name": request.match_info["name"]})
+    name = request.match_info["name"]
+    if editable.get("name", name) != name:  # saving it under the path's name would be a silent rename
+        raise InvalidSpec(f"the body names pipeline {editable['name']!r} but the path {name!r}; send the same name "
+                          "or leave it out", {"field": "name"})
+    config = PipelineConfig.from_dict({**editable, "name": name})
     saved = await request.app[CONTAINER].pipelines().save(config)
     return web.json_response(saved.to_dict())
 
@@ -30,6 +34,13 @@ async def put_pipeline(request: web.Request) -> web.Response:
 @routes.get("/v1/pipelines/{name}")
 async def get_pipeline(request: web.Request) -> web.Response:
     return web.json_response(await request.app[CONTAINER].pipelines().get(request.match_info["name"]))
+
+
+@routes.delete("/v1/pipelines/{name}")
+async def delete_pipeline(request: web.Request) -> web.Response:
+    """Its consumers stop within seconds; its consumer group goes with it (see PipelineService.delete)."""
+    await request.app[CONTAINER].pipelines().delete(request.match_info["name"])
+    return web.Response(status=204)
 
 
 @routes.get("/v1/pipelines")

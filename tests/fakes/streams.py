@@ -38,6 +38,9 @@ class InMemoryStreams:
             return {"lag": 0, "pending": 0}
         return {"lag": len(self.entries.get(stream, [])) - g.next_index, "pending": len(g.pending)}
 
+    async def drop_group(self, stream: str, group: str) -> None:
+        self.groups.pop((stream, group), None)
+
     def group(self, stream: str, group: str) -> _Group:
         return self.groups.setdefault((stream, group), _Group())
 
