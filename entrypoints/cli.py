@@ -15,10 +15,15 @@ EXIT_STATUS = ("exit status: 0 done; 1 the job ended failed or cancelled (--foll
 
 
 def _server_args(parser: argparse.ArgumentParser) -> None:
+    """What every process of a deployment reads: its profile and data directory."""
     parser.add_argument("--profile", choices=["local", "emulated", "gcp"])
+    parser.add_argument("--data-dir", type=Path, help="data directory (default ./.mlplane)")
+
+
+def _listen_args(parser: argparse.ArgumentParser) -> None:
+    """Only for the commands that serve the API (`up`, `api`): the others bind no port."""
     parser.add_argument("--host", help="bind address (default 127.0.0.1)")
     parser.add_argument("--port", type=int, help="port (default 8080; 0 picks a free one)")
-    parser.add_argument("--data-dir", type=Path, help="data directory (default ./.mlplane)")
 
 
 def _client_args(parser: argparse.ArgumentParser) -> None:
@@ -29,8 +34,10 @@ def _client_args(parser: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mlplane", description="ML lifecycle daemon", epilog=EXIT_STATUS)
     sub = parser.add_subparsers(dest="command", required=True)
-    _server_args(sub.add_parser("up", help="run API and workers in one process"))
-    _server_args(sub.add_parser("api", help="run the API alone (scale-out)"))
+    for command, text in (("up", "run API and workers in one process"), ("api", "run the API alone (scale-out)")):
+        serving = sub.add_parser(command, help=text)
+        _server_args(serving)
+        _listen_args(serving)
     worker = sub.add_parser("worker", help="run queue workers alone (scale-out)")
     _server_args(worker)
     worker.add_argument("--queue", action="append", default=None, help="queue to serve (repeatable)")

@@ -11,10 +11,14 @@ from typing import Any
 
 import aiohttp
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 STAGE_WEIGHTS = {"load": 0.1, "fit": 0.8}  # the rest: evaluate + store
-console = Console(stderr=True)
+# Text from the daemon or the user (messages, names, paths) is escaped before it meets rich markup:
+# a failure naming columns ['a', 'b'] or holding '[/]' must print as it is, not vanish or raise.
+# No emoji codes either: ':x:' in a path or message stays ':x:'.
+console = Console(stderr=True, emoji=False)
 
 
 EXIT_FAILED = 1  # the work ran and did not succeed: a job ended failed or cancelled, a replay stopped part-way
@@ -78,7 +82,7 @@ async def submit(session: aiohttp.ClientSession, url: str, body: Any) -> dict[st
 async def _train(url: str, token: str | None, spec: Any, follow: bool) -> int:
     async with client_session(token) as session:
         body = await submit(session, f"{url}/v1/training-jobs", spec)
-        console.print(f"job [bold]{body['job_id']}[/] queued")
+        console.print(f"job [bold]{escape(body['job_id'])}[/] queued")
         print(body["job_id"], flush=True)
         if not follow:
             return 0
@@ -112,20 +116,20 @@ def _show(progress: Progress, bar: Any, event: dict[str, Any]) -> int | None:
     if kind == "progress":
         stage, fraction = data.get("stage", ""), float(data.get("fraction", 0))
         done = {"load": 0.0, "fit": 0.1}.get(stage, 0.9) + STAGE_WEIGHTS.get(stage, 0.1) * fraction
-        progress.update(bar, description=stage, completed=min(done, 1.0))
+        progress.update(bar, description=escape(stage), completed=min(done, 1.0))
     elif kind == "data_loaded":
         progress.console.print(f"data: {data['rows_read']} rows read, {data['duplicates_dropped']} duplicates "
                                f"and {data['null_rows_dropped']} rows with nulls dropped, {data['rows_used']} used")
     elif kind == "evaluated":
         metrics = ", ".join(f"{k}={v:.4g}" for k, v in data["metrics"].items())
-        progress.console.print(f"metrics: {metrics}")
+        progress.console.print(f"metrics: {escape(metrics)}")
     elif kind == "completed":
         progress.update(bar, description="completed", completed=1.0)
-        progress.console.print(f"[green]model {data['model_name']} version {data['version']} is ready")
+        progress.console.print(f"[green]model {escape(data['model_name'])} version {data['version']} is ready")
         return 0
     elif kind in ("failed", "cancelled"):
-        progress.console.print(f"[red]job {kind}: {data.get('message', '')}")
+        progress.console.print(f"[red]job {kind}: {escape(str(data.get('message', '')))}")
         return EXIT_FAILED
     else:
-        progress.update(bar, description=kind)
+        progress.update(bar, description=escape(kind))
     return None

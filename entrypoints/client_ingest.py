@@ -9,6 +9,7 @@ import os
 from typing import Any
 
 import aiohttp
+from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
 from entrypoints.client import (
@@ -54,7 +55,7 @@ async def _ingest(url: str, token: str | None, body: dict[str, Any], follow: boo
         answer = await submit(session, f"{url}/v1/ingestions", body)
         # The partition count comes later, with the `planned` event (the split is made after the 202).
         planned = f", {answer['partitions']} partition(s)" if answer.get("partitions") is not None else ""
-        console.print(f"ingestion [bold]{answer['ingestion_id']}[/] queued: {answer['sources']} file(s), "
+        console.print(f"ingestion [bold]{escape(answer['ingestion_id'])}[/] queued: {answer['sources']} file(s), "
                       f"{answer['bytes_total']:,} bytes{planned}")
         print(answer["ingestion_id"], flush=True)
         return await _follow(session, url, answer["events_url"]) if follow else 0
@@ -94,13 +95,13 @@ def _show(progress: Progress, bars: dict[int, Any], event: dict[str, Any]) -> in
     elif kind == "progress" and data.get("stage") == "commit":
         progress.console.print(f"committing {data['rows_staged']:,} staged rows in one load")
     elif kind == "completed":
-        progress.console.print(f"[green]table {data['table']}: {data['rows_loaded']:,} rows loaded "
+        progress.console.print(f"[green]table {escape(data['table'])}: {data['rows_loaded']:,} rows loaded "
                                f"({data['rows_read']:,} read, {data['rows_rejected']:,} rejected, "
                                f"{data['null_rows_dropped']:,} with nulls, {data['duplicates_dropped']:,} duplicates)")
         for path in data.get("rejects_files", []):
-            progress.console.print(f"rejects: {path}")
+            progress.console.print(f"rejects: {escape(path)}")
         return 0
     elif kind in ("failed", "cancelled"):
-        progress.console.print(f"[red]ingestion {kind}: {data.get('message', '')}")
+        progress.console.print(f"[red]ingestion {kind}: {escape(str(data.get('message', '')))}")
         return EXIT_FAILED
     return None

@@ -9,6 +9,7 @@ import os
 from typing import Any
 
 import aiohttp
+from rich.markup import escape
 
 from entrypoints.client import ClientError, client_session, console
 from entrypoints.client_ingest import print_error, request_body
@@ -51,13 +52,14 @@ async def _run(url: str, token: str | None, args: argparse.Namespace) -> int:
                     "ingestion": request_body(args)}
             answer = await _call(session, "PUT", f"{base}/{args.name}", body)
             for warning in answer.get("warnings", []):
-                console.print(f"[yellow]warning: {warning}")
-            console.print(f"schedule [bold]{answer['name']}[/] saved; next runs: {', '.join(answer['next_runs'])}")
+                console.print(f"[yellow]warning: {escape(warning)}")
+            next_runs = escape(", ".join(answer["next_runs"]))
+            console.print(f"schedule [bold]{escape(answer['name'])}[/] saved; next runs: {next_runs}")
         elif args.schedule_command == "list":
             print(json.dumps((await _call(session, "GET", base))["schedules"], indent=2))
         else:
             await _call(session, "DELETE", f"{base}/{args.name}")
-            console.print(f"schedule [bold]{args.name}[/] deleted")
+            console.print(f"schedule [bold]{escape(args.name)}[/] deleted")
     return 0
 
 

@@ -43,8 +43,9 @@ class RetrainJobs:
         champion = await self._aliases.current(request.model, request.alias)
         newest = max(versions, key=lambda m: m.version, default=None)
         reference = next((m for m in versions if m.version == champion), newest)
-        if reference is not None:  # the champion's task, else the newest version's
-            check_metric(request.metric, Task(reference.spec["task"]))
+        task = reference.spec.get("task") if reference is not None else None  # the champion's, else the newest's
+        if task in {t.value for t in Task}:  # a hand-made manifest may lack it: the retrain itself then says so
+            check_metric(request.metric, Task(task))
         if champion is None:
             return [f"model {request.model!r} has no alias {request.alias!r} yet: retrains are skipped until it "
                     "points to a version"]

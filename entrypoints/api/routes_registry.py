@@ -59,15 +59,16 @@ async def delete_version(request: web.Request) -> web.Response:
 
 @routes.get("/v1/models/{name}/versions/{version}/artifact")
 async def download_artifact(request: web.Request) -> web.Response:
-    """One file with ?file=NAME, else a zip of every file; checksums are verified first."""
+    """One file with ?file=NAME (only that file is read and checked, so a corrupt neighbour does not
+    block it), else a zip of every file; checksums are verified first."""
     name, version = model_name(request.match_info["name"]), version_param(request)
-    _manifest, files = await request.app[CONTAINER].registry().load_files(name, version)
+    registry = request.app[CONTAINER].registry()
     wanted = request.query.get("file")
     if wanted is not None:
-        if wanted not in files:
-            raise InvalidSpec(f"version {version} has no file {wanted!r}; files: {sorted(files)}", {"field": "file"})
-        return web.Response(body=files[wanted], content_type="application/octet-stream",
+        data = await registry.load_file(name, version, wanted)
+        return web.Response(body=data, content_type="application/octet-stream",
                             headers={"Content-Disposition": f'attachment; filename="{wanted}"'})
+    _manifest, files = await registry.load_files(name, version)
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as bundle:
         for file_name, data in sorted(files.items()):

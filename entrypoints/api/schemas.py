@@ -16,8 +16,10 @@ _IDENT = r"^[A-Za-z_][A-Za-z0-9_]{0,127}$"
 
 class _Strict(BaseModel):
     # NaN and Infinity (which Python's JSON reader accepts) are refused: they pass every range check
-    # by comparing false, and a response holding them is not JSON.
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    # by comparing false, and a response holding them is not JSON. strict: a value of the wrong JSON type
+    # is refused, not converted ("3" or 3.0 or true for a version, "yes" for a flag), as the pipeline
+    # bodies do; an integer still passes where a number is expected.
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
 
 
 class SourceIn(_Strict):

@@ -17,7 +17,7 @@ _IDENT = r"^[A-Za-z_][A-Za-z0-9_]{0,127}$"
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)  # NaN passes range checks; see schemas.py
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)  # as schemas.py: "3" is no 3
 
 
 class CleaningIn(_Strict):
