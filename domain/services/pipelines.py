@@ -54,6 +54,21 @@ class PipelineService:
             await self._producer.drop_group(previous.stream, group_name(config.name))
         return config
 
+    async def refusing(self, model: str, alias: str, version: int) -> builtins.list[str]:
+        """Why each pipeline serving `model@alias` will refuse `version` (its features differ): the pipeline
+        keeps its current version, so an alias move that strands pipelines is answered with these warnings."""
+        following = [c for c in await self._store.list() if (c.model, c.alias) == (model, alias)]
+        if not following:
+            return []
+        features = list((await self._registry.get_version(model, version)).spec.get("source", {}).get("features", []))
+        warnings = []
+        for config in following:
+            try:
+                config.check_model_features(features, version)
+            except InvalidSpec as exc:
+                warnings.append(f"pipeline {config.name!r} will keep its current version: {exc.message}")
+        return warnings
+
     async def delete(self, name: str) -> None:
         """Remove the pipeline: its consumers stop at their next config scan (seconds; the batch in hand is
         finished), and its consumer group goes, so the input stream is trimmed as if it had never read it.

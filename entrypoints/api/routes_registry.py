@@ -4,6 +4,7 @@ retention policies, plans and their application."""
 from __future__ import annotations
 
 import io
+import logging
 import zipfile
 from datetime import datetime
 
@@ -18,6 +19,7 @@ from entrypoints.api.keys import CONTAINER
 from entrypoints.api.routes_catalog import version_param
 from entrypoints.api.schemas import AliasMoveIn, RetentionPolicyIn
 
+log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
 
 
@@ -32,10 +34,15 @@ async def move_alias(request: web.Request) -> web.Response:
     body = await parse_body(request, AliasMoveIn)
     # An absent expected_version moves unconditionally; an explicit null requires no alias yet.
     expected = body.expected_version if "expected_version" in body.model_fields_set else UNCONDITIONAL
-    move = await request.app[CONTAINER].aliases().move(
-        model_name(request.match_info["name"]), model_name(request.match_info["alias"], "alias"), body.version,
-        reason=body.reason, by=body.by, expected_version=expected)
-    return web.json_response(move.to_dict())
+    name, alias = model_name(request.match_info["name"]), model_name(request.match_info["alias"], "alias")
+    move = await request.app[CONTAINER].aliases().move(name, alias, body.version, reason=body.reason, by=body.by,
+                                                       expected_version=expected)
+    # The move stands (a pipeline's features can only be changed to a new model's after it), but the
+    # pipelines that will refuse the version are named, as they are in the log.
+    warnings = await request.app[CONTAINER].pipelines().refusing(name, alias, move.to_version)
+    for warning in warnings:
+        log.warning("alias %s@%s moved to v%d: %s", name, alias, move.to_version, warning)
+    return web.json_response({**move.to_dict(), "warnings": warnings})
 
 
 @routes.get("/v1/models/{name}/aliases/{alias}/history")

@@ -1,6 +1,7 @@
 """DELETE /v1/pipelines/{name} on a real daemon: the pipeline and its consumer group go (a group left
 behind would pin its stream's trimming for ever), its consumers stop, other pipelines go on; moving a
-pipeline to another stream drops its group on the old one; a body naming another pipeline is a 422."""
+pipeline to another stream drops its group on the old one; a body naming another pipeline is a 422; an
+alias moved to a version a pipeline will refuse is answered with a warning naming the pipeline."""
 
 from __future__ import annotations
 
@@ -15,6 +16,9 @@ import pytest
 import redis
 import redis.asyncio as aioredis
 
+from adapters.filesystem.artifact_store import FilesystemArtifactStore
+from adapters.system.clock import SystemClock
+from domain.services.registry import ModelRegistry
 from tests.support.daemon import DaemonProcess, poll_json, request_json, run_until_teardown
 
 pytestmark = pytest.mark.e2e
@@ -100,3 +104,20 @@ async def test_a_body_naming_another_pipeline_is_refused(daemon: DaemonProcess, 
     assert status == 422 and refused["error"]["details"]["field"] == "name"
     status, _ = await request_json(http, "GET", f"{daemon.url}/v1/pipelines/other")
     assert status == 404
+
+
+async def test_an_alias_move_that_pipelines_will_refuse_stands_and_names_them(daemon: DaemonProcess, http) -> None:
+    await poll(http, f"{daemon.url}/v1/pipelines/demo", lambda b: True)
+    registry = ModelRegistry(FilesystemArtifactStore(daemon.data_dir / "artifacts"), SystemClock())
+    narrow = await registry.claim_version("demo-churn", "job-narrow")
+    await registry.publish("demo-churn", narrow, {"model.bin": b"x"}, job_id="job-narrow", algorithm="a",
+                           spec={"task": "classification", "source": {"features": ["f0", "f1", "f2"]}}, metrics={},
+                           data={}, library_versions={}, created_at="2026-01-01T00:00:00Z")
+    status, moved = await request_json(http, "PUT", f"{daemon.url}/v1/models/demo-churn/aliases/production",
+                                       {"version": narrow, "reason": "try the narrow one"})
+    assert status == 200 and moved["to_version"] == narrow
+    assert any("'demo'" in w and "keep its current version" in w for w in moved["warnings"]), moved
+    assert "keep its current version" in daemon.log_text()
+    status, back = await request_json(http, "PUT", f"{daemon.url}/v1/models/demo-churn/aliases/production",
+                                      {"version": 1, "reason": "back"})
+    assert status == 200 and back["warnings"] == []
