@@ -6,11 +6,13 @@ mode: every column as bytes, then cast batch by batch, rejecting exactly the row
 A row with the wrong number of values goes to rejects through pyarrow's invalid-row handler, unless it
 is not UTF-8 either: then strict mode reads the piece once more, through Latin-1 (see `_csv`). A quote
 never closed fails the partition, naming its line, wherever pyarrow shows it (unclosed_quotes.py).
+pyarrow numbers rows, not lines: the line a reject names is looked up only once there is one (reject_lines.py).
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 from collections.abc import Iterator, Mapping, Sequence
 from typing import IO
@@ -22,9 +24,17 @@ import pyarrow.parquet as pq
 
 from adapters.pyarrow_files.casts import cast_rows
 from adapters.pyarrow_files.locations import RemoteConfig, is_remote, local_path, open_binary, size
-from adapters.pyarrow_files.ragged_rows import UNREADABLE_RAGGED_ROW, Handed, file_bytes, ragged_row_handler
+from adapters.pyarrow_files.ragged_rows import (
+    UNREADABLE_RAGGED_ROW,
+    Handed,
+    file_bytes,
+    ragged_row_handler,
+    send_waiting,
+    unclosed_quote,
+)
+from adapters.pyarrow_files.reject_lines import LineMap, ReadLines
 from adapters.pyarrow_files.rejects import RejectsFile
-from adapters.pyarrow_files.unclosed_quotes import check_last_value, row_too_long, unclosed
+from adapters.pyarrow_files.unclosed_quotes import check_last_value, row_too_long
 from domain.types.ingestion import SourceFormat
 from domain.types.partitions import Piece
 
@@ -76,26 +86,36 @@ class _Limited(io.RawIOBase):
 def _csv(piece: Piece, columns: Sequence[str], types: Mapping[str, pa.DataType], rejects: RejectsFile,
          strict: bool, gcs: RemoteConfig | None) -> Iterator[tuple[pa.RecordBatch, float]]:
     handed = Handed()
+    skip = _rows_through_header(piece, gcs) if piece.start == 0 else 0  # a range from 0 still holds the header
+    # Where rejected rows lie: worked out (by reading the piece again) only when one needs its line.
+    lines = LineMap(lambda: _byte_range(piece.uri, piece.start, piece.end, gcs), 1 if skip else piece.first_line,
+                    skip, columns, newlines_in_values=piece.end < 0)
     try:
-        yield from _csv_read(piece, columns, types, rejects, strict, gcs, handed, latin1=False)
+        yield from _csv_read(piece, columns, types, rejects, strict, gcs, handed, ReadLines(lines, skip), latin1=False)
     except pa.ArrowInvalid as exc:
         if not strict or not UNREADABLE_RAGGED_ROW.search(str(exc)):
             raise  # not strict: the caller reads the partition again in strict mode, which comes here
         # Only a piece with such a row pays for a second read, through a Latin-1 view of its bytes: every byte is
         # a character there, so the handler gets every row; the batches get the file's bytes back before the cast.
-        yield from _csv_read(piece, columns, types, rejects, strict, gcs, handed, latin1=True)
+        yield from _csv_read(piece, columns, types, rejects, strict, gcs, handed, ReadLines(lines, skip), latin1=True)
+
+
+def _rows_through_header(piece: Piece, gcs: RemoteConfig | None) -> int:
+    """pyarrow's skip_rows counts the blank lines above the header, which the header's read (describe.py) steps
+    over: skip those too, or the header loads as a row."""
+    with _byte_range(piece.uri, 0, piece.end, gcs) as (stream, _):
+        head = stream.read(64 << 10)
+    blank = head[:len(head) - len(head.lstrip(b"\r\n"))]
+    return 1 + int(blank.count(b"\n") + blank.count(b"\r") - blank.count(b"\r\n"))
 
 
 def _csv_read(piece: Piece, columns: Sequence[str], types: Mapping[str, pa.DataType], rejects: RejectsFile,
-              strict: bool, gcs: RemoteConfig | None, handed: Handed,
+              strict: bool, gcs: RemoteConfig | None, handed: Handed, lines: ReadLines,
               latin1: bool) -> Iterator[tuple[pa.RecordBatch, float]]:
-    skip = 1 if piece.start == 0 else 0  # a range from 0 still holds the header line
-    base = 0 if piece.start == 0 else piece.first_line - 1  # file line = base + line in the stream
-    skipped: list[int] = []
     block = 2 * BLOCK_BYTES if latin1 else BLOCK_BYTES  # through Latin-1 a byte past ASCII takes two
-    read = pacsv.ReadOptions(column_names=list(columns), skip_rows=skip, block_size=block, use_threads=False,
+    read = pacsv.ReadOptions(column_names=list(columns), skip_rows=lines.skip, block_size=block, use_threads=False,
                              encoding="latin-1" if latin1 else "utf8")
-    parse = pacsv.ParseOptions(invalid_row_handler=ragged_row_handler(base, skipped, rejects, handed, latin1),
+    parse = pacsv.ParseOptions(invalid_row_handler=ragged_row_handler(lines.ragged, handed, latin1),
                                newlines_in_values=piece.end < 0)
     # Strict mode reads bytes, so a value that is not UTF-8 rejects its row rather than failing the partition.
     parse_types = {c: pa.binary() for c in columns} if strict else dict(types)
@@ -106,8 +126,9 @@ def _csv_read(piece: Piece, columns: Sequence[str], types: Mapping[str, pa.DataT
         try:
             reader = pacsv.open_csv(stream, read_options=read, parse_options=parse, convert_options=convert)
             for blocks, batch in enumerate(reader, start=1):
-                if handed.unclosed:  # noted by the handler while parsing this block: nothing of it is passed on
-                    raise unclosed(piece.uri, handed.unclosed)
+                if handed.unclosed:  # noted by the handler while parsing: nothing more is passed on
+                    raise unclosed_quote(piece.uri, handed.unclosed, lines.of_row)
+                send_waiting(handed, rejects, lines.of_row)
                 first = emitted
                 emitted += batch.num_rows
                 last = batch if batch.num_rows else last  # for the quote check: Latin-1 keeps the line breaks
@@ -116,8 +137,7 @@ def _csv_read(piece: Piece, columns: Sequence[str], types: Mapping[str, pa.DataT
                     batch, first = batch.slice(done), first + done
                 batch = file_bytes(batch) if latin1 else batch
                 if strict:
-                    batch = cast_rows(batch, types,
-                                      lambda i, first=first: _line_of(base + skip + 1 + first + i, skipped), rejects)
+                    batch = cast_rows(batch, types, lambda i, first=first: lines.of_parsed(first + i), rejects)
                 elif any(pc.any(pc.is_inf(batch.column(c))).as_py() for c in floats):
                     # A numeral past the double range (400 digits, 1e400) parses as infinity: only the text,
                     # which strict mode keeps, tells it from a written 'inf'.
@@ -129,21 +149,14 @@ def _csv_read(piece: Piece, columns: Sequence[str], types: Mapping[str, pa.DataT
             if "straddling" not in str(exc):  # pyarrow's words for a row longer than a block
                 raise
             # Every row before it was passed on: it is the next one.
-            raise row_too_long(piece.uri, _line_of(base + skip + emitted + 1, skipped), BLOCK_BYTES) from exc
+            raise row_too_long(piece.uri, lines.of_parsed(emitted), BLOCK_BYTES) from exc
     if handed.unclosed:
-        raise unclosed(piece.uri, handed.unclosed)
-    line = _line_of(base + skip + emitted, skipped)
+        raise unclosed_quote(piece.uri, handed.unclosed, lines.of_row)
+    send_waiting(handed, rejects, lines.of_row)
     # A ragged row after the last good one ends the file: that row's quotes, if any, were closed before it.
-    if last is not None and piece.end < 0 and not any(bad > line for bad in skipped):
-        check_last_value(piece.uri, last, line, gcs)
-
-
-def _line_of(line: int, skipped: Sequence[int]) -> int:
-    """Physical line of a parsed row, stepping over the lines the parser skipped as invalid."""
-    for bad in sorted(skipped):
-        if bad <= line:
-            line += 1
-    return line
+    last_row = lines.number_of_parsed(emitted - 1)  # a row number: cheap, unlike its line
+    if last is not None and piece.end < 0 and not any(bad > last_row for bad in lines.ragged):
+        check_last_value(piece.uri, last, functools.partial(lines.of_parsed, emitted - 1), gcs)
 
 
 def _parquet(piece: Piece, handle: str | IO[bytes], columns: Sequence[str], types: Mapping[str, pa.DataType],

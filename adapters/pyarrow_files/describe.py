@@ -44,18 +44,24 @@ def detect_format(uri: str, gcs: RemoteConfig | None) -> SourceFormat:
 
 
 def _parquet(uri: str, gcs: RemoteConfig | None) -> SourceFile:
+    total = size(uri, gcs)
+    if total == 0:  # pyarrow's own words ("Parquet file size is 0 bytes") read as a fault of the reader
+        raise InvalidSpec(f"{uri} is empty (0 bytes): a Parquet file holds at least its footer; write it again, "
+                          "or leave it out of the sources", {"field": "sources", "source": uri})
     with open_binary(uri, gcs) as handle:
         meta = pq.ParquetFile(handle).metadata
     schema = meta.schema.to_arrow_schema()
     check_column_names(uri, schema.names)
     groups = tuple(meta.row_group(i).num_rows for i in range(meta.num_row_groups))
-    return SourceFile(uri, SourceFormat.PARQUET, size(uri, gcs), tuple(schema.names), _aliases(schema), groups,
+    return SourceFile(uri, SourceFormat.PARQUET, total, tuple(schema.names), _aliases(schema), groups,
                       rows=meta.num_rows, spread=_integer_ranges(meta, schema))
 
 
 def _csv(uri: str, gcs: RemoteConfig | None) -> SourceFile:
     with open_binary(uri, gcs) as handle:
         head = _head(handle)
+    total = size(uri, gcs)
+    _check_header_line(uri, head, total)
     head.partition(b"\n")[0].partition(b"\r")[0].decode()  # a header not UTF-8 raises: describe() refuses it
     # Sampled as text with bad bytes replaced: a non-UTF-8 value must not make its column binary (BLOB) for
     # every row, and pyarrow cannot hand a row that is both ragged and not UTF-8 to the handler below.
@@ -74,10 +80,19 @@ def _csv(uri: str, gcs: RemoteConfig | None) -> SourceFile:
     for name in sample.schema.names:  # one bad value in the sample must not make a number column text
         if types.get(name) == "string" and (numeric := _mostly_numeric(sample.column(name))):
             types[name] = numeric
-    total = size(uri, gcs)
     spread = {name: _distinct(sample.column(name)) for name in sample.schema.names}
     return SourceFile(uri, SourceFormat.CSV, total, tuple(sample.schema.names), types, rows=_rows(head, total),
                       spread=spread)
+
+
+def _check_header_line(uri: str, head: bytes, total: int) -> None:
+    """A CSV file starts with its header line: say so when there is none (pyarrow's words name no file)."""
+    if not head:
+        raise InvalidSpec(f"{uri} is empty: no header line; a CSV file starts with a line naming its columns",
+                          {"field": "sources", "source": uri})
+    if len(head) == total and not head.strip(b"\r\n"):
+        raise InvalidSpec(f"{uri} holds only blank lines: no header line; a CSV file starts with a line naming its "
+                          "columns", {"field": "sources", "source": uri})
 
 
 def _distinct(column: pa.Array) -> int:

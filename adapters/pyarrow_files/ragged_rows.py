@@ -20,7 +20,8 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from adapters.pyarrow_files.rejects import RejectsFile
-from adapters.pyarrow_files.unclosed_quotes import UnclosedQuote, swallowed_lines
+from adapters.pyarrow_files.unclosed_quotes import UnclosedQuote, swallowed_lines, unclosed
+from domain.types.errors import InvalidSpec
 
 # pyarrow decodes a bad row's text as UTF-8 before it calls the handler that would reject the row: a ragged row
 # that is not UTF-8 never reaches it, and the parse ends with this error (the decode error is only printed).
@@ -33,26 +34,43 @@ class Handed:
 
     rows: int = 0  # parsed rows passed on in batches (the cast's rejects among them)
     ragged: set[int] = field(default_factory=set)  # numbers of the rows the invalid-row handler rejected
-    unclosed: UnclosedQuote | None = None  # the first row that swallowed the lines after it: the read must fail
+    # Rejected rows (number, reason, text) waiting for their line, which the handler cannot look up: that may
+    # take reading the piece again (reject_lines.py), not a thing to do inside pyarrow's parse.
+    waiting: list[tuple[int | None, str, str]] = field(default_factory=list)
+    unclosed: tuple[int | None, str] | None = None  # the first row that swallowed the lines after it: number, text
 
 
-def ragged_row_handler(base: int, skipped: list[int], rejects: RejectsFile, handed: Handed,
-                       latin1: bool) -> Callable[[pacsv.InvalidRow], str]:
+def ragged_row_handler(ragged: list[int], handed: Handed, latin1: bool) -> Callable[[pacsv.InvalidRow], str]:
     """pyarrow's handler for a row with too many or too few values: it goes to rejects and the parse goes on."""
 
     def invalid(row: pacsv.InvalidRow) -> str:
-        line = None if row.number is None else base + row.number
-        if (quote := swallowed_lines(row.text, line)) is not None:
-            handed.unclosed = handed.unclosed or quote
+        if swallowed_lines(row.text, None) is not None:
+            handed.unclosed = handed.unclosed or (row.number, row.text)
             return "skip"
-        skipped.append(line or 0)
+        ragged.append(row.number or 0)
         if row.number not in handed.ragged:  # a second read meets again the rows the first one rejected
             handed.ragged.add(row.number)
             text = row.text.encode("latin-1").decode(errors="replace") if latin1 else row.text
-            rejects.add(line, f"expected {row.expected_columns} columns, found {row.actual_columns}", text)
+            handed.waiting.append((row.number, f"expected {row.expected_columns} columns, found "
+                                                f"{row.actual_columns}", text))
         return "skip"
 
     return invalid
+
+
+def send_waiting(handed: Handed, rejects: RejectsFile, line_of: Callable[[int | None], int | None]) -> None:
+    """The rows the handler rejected so far, to the rejects file with their lines."""
+    for number, reason, text in handed.waiting:
+        rejects.add(line_of(number), reason, text)
+    handed.waiting.clear()
+
+
+def unclosed_quote(uri: str, row: tuple[int | None, str],
+                   line_of: Callable[[int | None], int | None]) -> InvalidSpec:
+    """The error for the row (number, text) the handler found swallowing the lines after it."""
+    number, text = row
+    line = line_of(number)
+    return unclosed(uri, swallowed_lines(text, line) or UnclosedQuote(line, 0))  # never None: it swallowed lines
 
 
 def file_bytes(batch: pa.RecordBatch) -> pa.RecordBatch:

@@ -11,6 +11,7 @@ or it runs past a block, which pyarrow calls a row straddling two blocks (`row_t
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pyarrow as pa
@@ -54,9 +55,10 @@ def unclosed(uri: str, quote: UnclosedQuote) -> InvalidSpec:
                        {"field": "sources", "source": uri, "line": quote.line})
 
 
-def check_last_value(uri: str, last: pa.RecordBatch, line: int, gcs: RemoteConfig | None) -> None:
+def check_last_value(uri: str, last: pa.RecordBatch, line: Callable[[], int], gcs: RemoteConfig | None) -> None:
     """The file's last row has the right number of values, but its last value may have swallowed the lines
-    after it: then that value holds a line break and the file does not end with the closing quote."""
+    after it: then that value holds a line break and the file does not end with the closing quote. Its `line`
+    is looked up only then (that may take reading the file again)."""
     value = value_text(last.column(last.num_columns - 1)[last.num_rows - 1])
     if "\n" not in value and "\r" not in value:
         return
@@ -64,7 +66,7 @@ def check_last_value(uri: str, last: pa.RecordBatch, line: int, gcs: RemoteConfi
         handle.seek(max(size(uri, gcs) - 64, 0))
         if handle.read().rstrip().endswith(b'"'):
             return
-    raise unclosed(uri, UnclosedQuote(line, len(value.rstrip().splitlines()) - 1))
+    raise unclosed(uri, UnclosedQuote(line(), len(value.rstrip().splitlines()) - 1))
 
 
 def row_too_long(uri: str, line: int, block_bytes: int) -> InvalidSpec:

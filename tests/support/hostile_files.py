@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from domain.types.ingestion import Cleaning, Dedupe, IngestionSpec
+from domain.types.ingestion import Cleaning, Dedupe, IngestionSpec, SourceFormat
 
 Build = Callable[[Path], IngestionSpec]
 MIB_OF_ROWS = b"".join(b"%d,n%d\n" % (i, i) for i in range(100_000))  # past the 1 MiB the submit samples
@@ -78,8 +78,11 @@ REFUSED = [
     Case("names differing in case only", csv_file(b"id,ID\n1,2\n"), "more than once"),
     Case("a line break in a name", csv_file(b'"a\nb",c\n1,2\n'), "control character"),
     Case("a NUL in a name", csv_file(b"a\x00b,c\n1,2\n"), "control character"),
-    Case("empty file", csv_file(b""), "Empty CSV"),
-    Case("blank lines only", csv_file(b"\n\n\n"), "not readable"),
+    Case("empty file", csv_file(b""), "f.csv is empty: no header line"),
+    Case("empty file, format csv", csv_file(b"", format=SourceFormat.CSV), "f.csv is empty: no header line"),
+    Case("empty file with no suffix", csv_file(b"", "upload"), "upload is empty: no header line"),
+    Case("empty parquet file", csv_file(b"", "f.parquet"), "f.parquet is empty (0 bytes)"),
+    Case("blank lines only", csv_file(b"\n\n\n"), "holds only blank lines: no header line"),
     Case("truncated parquet", damaged_parquet(lambda data: data[: len(data) // 2]), "not readable as auto"),
     Case("CSV renamed .parquet", csv_file(b"a,b\n1,2\n", "f.parquet"), "not readable as auto"),
     Case("parquet with duplicate columns", parquet(DUPLICATES), "more than once"),
@@ -137,10 +140,10 @@ RAGGED_NOT_UTF8 = [
     # A quoted newline keeps the file whole (one piece, values may span lines).
     Case("a file with a quoted newline", csv_file(b"id,name\n" + FIFTY + b"1,\xff,3\n" + FIFTY + b'1,"two\nlines"\n'
                                                  + FIFTY, partitions=3), "expected 2 columns", 152, (52,)),
-    # The quote check took the last good row for the file's tail. (A CR in quotes: after a quoted LF reject
-    # lines run one short, pyarrow numbering rows, not lines: a gap of its own.)
+    # The quote check took the last good row for the file's tail. The CR in quotes ends line 3 (as pyarrow ends
+    # rows there): the bad row is on line 5.
     Case("the last line, after a line break in quotes", csv_file(b'id,name\n1,x\n2,"a\rb"\n3,\xff,3'),
-         "expected 2 columns", 3, (4,)),
+         "expected 2 columns", 3, (5,)),
     # Past the first block the first read has passed rows on: read again, none is rejected or loaded twice.
     Case("past the first block, among other bad rows", csv_file(b"id,name\n1,x,y\n2,\xfe\n" + MIB_OF_ROWS
                                                                 + b"1,\xff\xfe,3,4,5,6\n3,x,y\n4,\xfe\n" + MIB_OF_ROWS),
