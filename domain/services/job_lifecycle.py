@@ -12,6 +12,7 @@ with its traceback instead.
 from __future__ import annotations
 
 import logging
+import traceback
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -65,8 +66,12 @@ class JobLifecycle:
         `crash`, an unexpected exception, is logged with its traceback."""
         record = await self._finish(job_id, self.events(job_id), JobState.FAILED, EventType.FAILED,
                                     {"message": message}, message)
-        level = logging.ERROR if crash is not None else logging.WARNING
-        log.log(level, "job %s (%s) failed: %s", job_id, record.kind, redact_urls(message), exc_info=crash)
+        if crash is None:
+            log.warning("job %s (%s) failed: %s", job_id, record.kind, redact_urls(message))
+            return
+        # The traceback, not exc_info: a formatted exception repeats its message (and the URLs in it) unredacted.
+        trace = "".join(traceback.format_exception(crash)).rstrip()
+        log.error("job %s (%s) failed: %s\n%s", job_id, record.kind, redact_urls(message), redact_urls(trace))
 
     async def check_cancel(self, job_id: str) -> None:
         if (await self._jobs.get(job_id)).cancel_requested:

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import re
 
-_URL = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<user>[^/@\s'\"]*@)?(?P<rest>[^\s?#'\"]*)"
+_URL = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<user>[^/\s'\"]*@)?(?P<rest>[^\s?#'\"]*)"
                   r"(?P<query>\?[^\s#'\")\]]*)?")
 
 
 def redact_urls(text: str) -> str:
-    """`text` with every URL's user info and query replaced by `***` (scheme, host and path kept)."""
+    """`text` with every URL's user info (up to the last `@` before the path: a password may hold an
+    unescaped `@`) and query replaced by `***` (scheme, host and path kept)."""
     return _URL.sub(_redacted, text)
 
 

@@ -59,8 +59,21 @@ async def test_a_crash_logs_one_error_with_its_traceback(
     with caplog.at_level(logging.INFO, logger=LOGGER):
         await lifecycle.execute("t1", a_bug)
     [line] = lines(caplog)
-    assert line.levelno == logging.ERROR and line.exc_info is not None
+    assert line.levelno == logging.ERROR
     assert "job t1 (train) failed: internal error: ZeroDivisionError" in line.getMessage()
+    assert "Traceback (most recent call last)" in line.getMessage() and "1 / 0" in line.getMessage()
+
+
+async def a_bug_naming_a_signed_url(record: JobRecord, events: JobEvents) -> Mapping[str, Any]:
+    raise RuntimeError("fetching https://user:hunter2@data.example/d.csv?X-Goog-Signature=SECRETSIG failed")
+
+
+async def test_a_crash_traceback_keeps_url_credentials_out_of_the_log(
+        lifecycle: JobLifecycle, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO, logger=LOGGER):
+        await lifecycle.execute("t1", a_bug_naming_a_signed_url)
+    assert "data.example/d.csv" in caplog.text
+    assert "hunter2" not in caplog.text and "SECRETSIG" not in caplog.text
 
 
 async def test_a_job_failed_from_outside_its_body_is_logged_too(

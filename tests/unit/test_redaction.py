@@ -16,6 +16,7 @@ pytestmark = pytest.mark.unit
     ("'gs://bucket/key.parquet' gone", "'gs://bucket/key.parquet' gone"),
     ("label 'ts' holds datetime64", "label 'ts' holds datetime64"),
     ("http://a/b?t=1 and https://c/d#frag", "http://a/b?*** and https://c/d#frag"),
+    ("postgres://user:p@ss@db/x", "postgres://***@db/x"),
 ])
 def test_credentials_in_urls_are_replaced_and_nothing_else(text: str, expected: str) -> None:
     assert redact_urls(text) == expected
