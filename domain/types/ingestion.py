@@ -136,14 +136,15 @@ def check_unnamed_column(source: str, columns: Sequence[str]) -> None:
 
 def column_mismatch(table: str, mode: WriteMode, existing: Sequence[str], incoming: Sequence[str]) -> str | None:
     """Why rows with the `incoming` columns cannot be written into the table as it is (names compared ignoring
-    case, as the warehouse does), or None when they can."""
+    case, as the warehouse does), or None when they can. A column the table lacks has nowhere to go. A column
+    the files lack is NULL in the appended rows, but an upsert would overwrite the matched rows' values with it."""
     have, bring = {c.casefold() for c in existing}, {c.casefold() for c in incoming}
     extra = [c for c in incoming if c.casefold() not in have]
-    missing = [c for c in existing if c.casefold() not in bring]
+    missing = [c for c in existing if c.casefold() not in bring] if mode is WriteMode.UPSERT else []
     if not extra and not missing:
         return None
     problems = ([f"column(s) {', '.join(extra)} that it lacks"] if extra else []) + \
-        ([f"no column(s) {', '.join(missing)} that it has"] if missing else [])
+        ([f"no column(s) {', '.join(missing)} that it has (an upsert would set them to NULL)"] if missing else [])
     return (f"table {table!r} has columns {', '.join(existing)}, and the sources have {' and '.join(problems)}: "
             f"mode {mode.value!r} writes rows into the table as it is, so give the files the table's columns, or use "
             "mode 'replace' to replace the table (and its rows) with the files' columns")

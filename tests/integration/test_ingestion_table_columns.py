@@ -49,10 +49,17 @@ async def test_a_column_the_table_lacks_is_refused_at_submit_naming_it(container
     assert (await container.warehouse().describe("t1")).row_count == 1
 
 
-async def test_a_column_the_files_lack_is_refused_at_submit_naming_it(container, tmp_path) -> None:
+async def test_a_column_the_files_lack_is_refused_for_an_upsert_naming_it(container, tmp_path) -> None:
     with pytest.raises(InvalidSpec) as refused:
-        await container.ingestion().submit(csv_source(tmp_path, "id,amount\n2,2.5\n"))
+        await container.ingestion().submit(csv_source(tmp_path, "id,amount\n2,2.5\n", WriteMode.UPSERT))
     assert "no column(s) name that it has" in refused.value.message
+
+
+async def test_a_column_the_files_lack_is_null_in_appended_rows(container, tmp_path) -> None:
+    outcome = await ingest(container, csv_source(tmp_path, "id,amount\n2,2.5\n"))
+    assert outcome.kind == "completed", outcome.message
+    rows = (await container.warehouse().read("t1")).sort_by("id").to_pylist()
+    assert rows == [{"id": 1, "name": "a", "amount": 1.5}, {"id": 2, "name": None, "amount": 2.5}]
 
 
 async def test_names_differing_from_the_table_in_case_only_append(container, tmp_path) -> None:
@@ -77,6 +84,7 @@ async def test_a_table_changed_after_the_submit_fails_the_load_naming_the_column
         await container.warehouse().load_parquet(request)
     message = failed.value.message
     assert "the table changed since the ingestion was submitted" in message, message
-    assert "column(s) extra that it lacks" in message and "no column(s) name, amount that it has" in message
+    assert "column(s) extra that it lacks" in message
+    assert ("no column(s) name, amount that it has" in message) is (mode is WriteMode.UPSERT)
     assert "Binder" not in message
     assert (await container.warehouse().describe("t1")).row_count == 1
