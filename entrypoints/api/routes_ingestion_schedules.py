@@ -7,6 +7,7 @@ from typing import Any
 from aiohttp import web
 
 from domain.services.ingestion_schedules import IngestionSchedule, IngestionScheduleService
+from domain.types.errors import DomainError
 from entrypoints.api.errors import parse_body
 from entrypoints.api.keys import CONTAINER
 from entrypoints.api.schemas_ingestion import IngestionScheduleIn
@@ -49,5 +50,9 @@ def _service(request: web.Request) -> IngestionScheduleService:
 
 
 async def _view(schedules: IngestionScheduleService, schedule: IngestionSchedule) -> dict[str, Any]:
-    return {**schedule.to_dict(), "next_runs": schedules.next_runs(schedule),
-            "last_run": await schedules.last_run(schedule.name)}
+    try:
+        next_runs, error = schedules.next_runs(schedule), None
+    except DomainError as exc:  # stored by an older release under rules that now refuse it: shown, never a 422
+        next_runs, error = [], f"{exc.message}; PUT the schedule again with a valid cron"
+    return {**schedule.to_dict(), "next_runs": next_runs, "last_run": await schedules.last_run(schedule.name),
+            **({"error": error} if error else {})}

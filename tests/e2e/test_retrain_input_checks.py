@@ -5,10 +5,12 @@ schedule set before the first promotion is kept with a warning."""
 from __future__ import annotations
 
 import asyncio
+import json
 
 import aiohttp
 import pytest
 
+from adapters.filesystem.artifact_store import FilesystemArtifactStore
 from tests.support.daemon import DaemonProcess, module_daemon
 from tests.support.ws_client import DEMO_SPEC, collect_events, submit
 
@@ -85,3 +87,19 @@ async def test_a_schedule_reads_back_and_deletes_and_each_missing_one_is_a_404(
         assert r.status == 404 and error["code"] == "schedule_not_found" and MODEL in error["message"]
     async with http.get("/v1/models/never-trained/schedule") as r:
         assert r.status == 404 and (await r.json())["error"]["code"] == "model_not_found"
+
+
+async def test_a_stored_schedule_whose_cron_is_now_refused_is_shown_with_its_error_not_a_422(
+        daemon: DaemonProcess, http: aiohttp.ClientSession, trained: int) -> None:
+    """A six-field cron an older release stored: the listings still answer, naming what to fix."""
+    store = FilesystemArtifactStore(daemon.data_dir / "artifacts")
+    await store.put(f"models/{MODEL}/schedule.json", json.dumps(
+        {"model": MODEL, "cron": "*/30 * * * * *", "timezone": "UTC", "enabled": True, "retrain": None}).encode())
+    ingestion = {"sources": ["nothing/*.csv"], "table": "t"}
+    await store.put("schedules/ingestions/old.json", json.dumps(
+        {"name": "old", "cron": "*/30 * * * * *", "timezone": "UTC", "enabled": True, "ingestion": ingestion}).encode())
+    for path, key in (("/v1/schedules", "model"), ("/v1/ingestion-schedules", "name")):
+        async with http.get(path) as r:
+            listed = {s[key]: s for s in (await r.json())["schedules"]}
+        old = listed[MODEL if key == "model" else "old"]
+        assert r.status == 200 and old["next_runs"] == [] and "PUT the schedule again" in old["error"], old
