@@ -11,7 +11,7 @@ from datetime import datetime
 from aiohttp import web
 
 from domain.services.aliases import UNCONDITIONAL
-from domain.types.errors import InvalidSpec
+from domain.types.errors import InvalidSpec, MlplaneError
 from domain.types.identifiers import model_name
 from domain.types.lifecycle import RetentionPolicy
 from entrypoints.api.errors import parse_body
@@ -39,7 +39,11 @@ async def move_alias(request: web.Request) -> web.Response:
                                                        expected_version=expected)
     # The move stands (a pipeline's features can only be changed to a new model's after it), but the
     # pipelines that will refuse the version are named, as they are in the log.
-    warnings = await request.app[CONTAINER].pipelines().refusing(name, alias, move.to_version)
+    try:
+        warnings = await request.app[CONTAINER].pipelines().refusing(name, alias, move.to_version)
+    except MlplaneError as exc:  # the move is stored: an error now would have a client retry a done move
+        warnings = [f"the pipelines serving {name}@{alias} could not be checked against v{move.to_version}: "
+                    f"{exc.message}"]
     for warning in warnings:
         log.warning("alias %s@%s moved to v%d: %s", name, alias, move.to_version, warning)
     return web.json_response({**move.to_dict(), "warnings": warnings})
