@@ -17,8 +17,10 @@ class EventSource(Protocol):
     drops acked history only: never an entry still pending. All raise TransientError when the
     backend is unreachable; `ack` of an unknown id is a no-op (idempotent).
     Events replayed to the group from the dead-letter queue (`DeadLetters.redeliver`) come
-    through `read` and `claim_stale` too, under their original ids, to this group only; they are
-    not in `oldest_pending` (their ids are older than the stream's).
+    through `read` and `claim_stale` too, under their original ids, to this group only, placed
+    at a new position (StreamEntry.position: where they were replayed) that orders windows and
+    measures latency. A group dropped meanwhile (its pipeline deleted) reads, claims and holds
+    nothing, and is never created again by this consumer.
     """
 
     async def read(self, count: int, block_ms: int) -> Sequence[StreamEntry]: ...
@@ -32,8 +34,8 @@ class EventSource(Protocol):
         ...
 
     async def oldest_pending(self) -> str | None:
-        """The id of the oldest entry the group has delivered and not acked (any consumer's, this
-        batch's included), None when nothing is pending. It only ever grows."""
+        """The position of the oldest entry the group has delivered and not acked (any consumer's,
+        this batch's included, replayed ones by their position), None when nothing is pending."""
         ...
 
     async def backlog(self) -> dict[str, int]:

@@ -44,13 +44,14 @@ class WindowBatch(ColumnBatch[Window]):
 class WindowStore(Protocol):
     """Any consumer can serve any entity, and a restart loses nothing.
 
-    `append` adds each event to its entity's window, in order, and returns the window as of
-    that event (including it). Idempotent by event id: an event at or before the entity's last
-    applied id is not added again, and the window returned is the one it had then, so a
-    redelivered event yields the same features. For that, history is kept back to `keep_from`
-    (the id of the oldest event still pending: it may be redelivered) and the `max_events` rows
-    before it, however far its entity has moved on; older history may go. Adapters may return a
-    WindowBatch (the fast path for features) or any other sequence of windows.
+    `append` adds each event to its entity's window, in the order of their positions
+    (ParsedEvent.position: the stream id, or for a replayed event its replay entry's id), and
+    returns the window as of that event (including it). Idempotent by position: an event at or
+    before the entity's last applied position is not added again, and the window returned is the
+    one it had then, so a redelivered event yields the same features. For that, history is kept
+    back to `keep_from` (the position of the oldest event still pending: it may be redelivered)
+    and the `max_events` rows before it, however far its entity has moved on; older history may go.
+    Adapters may return a WindowBatch (the fast path for features) or any other sequence of windows.
     """
 
     async def append(

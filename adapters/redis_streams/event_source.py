@@ -4,24 +4,28 @@ After a (re)start the consumer first re-reads its own pending entries (id 0) unt
 left, then switches to new ones (`>`). Delivery counts come from XPENDING, so a poison entry
 is recognised whichever consumer ends up holding it.
 Events replayed to this group (replay_stream.py) are read in the same XREADGROUP call (a batch
-may hold `count` entries of each stream) and handed on under their original id; acking that id
-acks the replay entry. The replay stream is joined once it exists, looked for at each claim round.
+may hold `count` entries of each stream) and handed on under their original id, placed at their
+replay entry's id (StreamEntry.position, the order of a batch); acking that id acks the replay
+entry. The replay stream is joined once it exists, looked for at each claim round.
+A group dropped meanwhile (NOGROUP: its pipeline deleted or moved) is never created again: reads,
+claims and pending checks find nothing until the runner stops this consumer.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from typing import Any
 
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
-from adapters.redis_streams.consumer_sweep import FORGET_IDLE_MS, forget_idle_consumers
+from adapters.redis_streams import stream_entries as entries_of
+from adapters.redis_streams.consumer_sweep import FORGET_IDLE_MS
 from adapters.redis_streams.keys import Keys, text, transient_errors
 from adapters.redis_streams.replay_stream import HandedOn, original_id, replay_stream_key
-from adapters.redis_streams.stream_entries import Read, data_text, id_key, next_id, read_entries
+from adapters.redis_streams.stream_entries import Read, data_text, id_key, read_entries
 from domain.types.streams import StreamEntry
 
 log = logging.getLogger(__name__)
@@ -54,7 +58,7 @@ class RedisEventSource:
 
     async def _join_replays(self) -> None:
         """Only a replay creates the replay stream (never MKSTREAM here): no key for groups without one."""
-        if self._replaying:
+        if self._replaying or self._dropped:
             return
         try:
             await self._redis.xgroup_create(self._replays, self._group, id="0")
@@ -81,20 +85,37 @@ class RedisEventSource:
         except ResponseError as exc:
             if "NOGROUP" not in str(exc):
                 raise
-            if self._replaying and self._replays in str(exc):
-                self._replaying = False  # the replay stream was deleted: look for it again at the next claim
-                return []
-            return await self._group_dropped(block)
+            replays_gone = self._replaying and self._replays in str(exc)
+            self._no_group(self._replays if replays_gone else self._stream)
+            if not replays_gone:
+                await asyncio.sleep((block or 100) / 1000)  # idle, as a read with nothing new would
+            return []
 
-    async def _group_dropped(self, block: int | None) -> list[Any]:
-        """The group was dropped (its pipeline deleted, or moved to another stream): read nothing, and
-        never create it again, until the runner's next config scan stops this consumer."""
-        if not self._dropped:
+    def _no_group(self, key: str) -> None:
+        """`key` answered NOGROUP: the replay stream was deleted (look for it again at the next claim),
+        or the input stream's group was dropped (its pipeline deleted, or moved to another stream):
+        never create it again, read nothing until the runner's next config scan stops this consumer."""
+        if key == self._replays:
+            self._replaying = False
+        elif not self._dropped:
             log.info("consumer group %s on %s was dropped; consumer %s idles until stopped",
                      self._group, self._stream, self._consumer)
             self._dropped = True
-        await asyncio.sleep((block or 100) / 1000)
-        return []
+
+    async def _unless_dropped(self, key: str, call: Awaitable[Any]) -> Any:
+        """The call's reply, None when `key` has no such group (any other error is raised)."""
+        try:
+            return await call
+        except ResponseError as exc:
+            return self._unless_nogroup(key, exc)
+
+    def _unless_nogroup(self, key: str, reply: Any) -> Any:
+        if not isinstance(reply, Exception):
+            return reply
+        if not isinstance(reply, ResponseError) or "NOGROUP" not in str(reply):
+            raise reply
+        self._no_group(key)
+        return None
 
     async def ack(self, ids: Sequence[str]) -> None:
         if not ids:
@@ -116,38 +137,27 @@ class RedisEventSource:
             await self._join_replays()
             reply = []
             for key in self._keys():
-                claimed = await self._redis.xautoclaim(key, self._group, self._consumer, min_idle_ms,
-                                                       start_id="0-0", count=count)
-                reply.append((key, claimed[1]))
+                claimed = await self._unless_dropped(key, self._redis.xautoclaim(
+                    key, self._group, self._consumer, min_idle_ms, start_id="0-0", count=count))
+                reply.append((key, claimed[1] if claimed else []))
             return await self._delivered(reply, counted=True)
 
     async def trim(self) -> int:
-        """XTRIM MINID = the smallest id any group still needs (its oldest pending, else its next).
-        Also forgets the groups' consumer names of processes long gone (consumer_sweep.py)."""
         with transient_errors("stream trim"):
-            return sum([await self._trim(key) for key in self._keys()])
-
-    async def _trim(self, key: str) -> int:
-        try:
-            groups = await self._redis.xinfo_groups(key)
-        except ResponseError:  # no stream yet
-            return 0
-        floors = []
-        for group in groups:
-            await forget_idle_consumers(self._redis, key, text(group["name"]), self._forget_idle_ms)
-            pending = await self._redis.xpending(key, group["name"])
-            after_last = next_id(text(group["last-delivered-id"]))
-            floors.append(text(pending["min"]) if pending["pending"] else after_last)
-        if not floors:
-            return 0  # nobody consumes this stream yet: keep everything
-        return int(await self._redis.xtrim(key, minid=min(floors, key=id_key), approximate=False))
+            return sum([await entries_of.trim_acked(self._redis, key, self._forget_idle_ms) for key in self._keys()])
 
     async def oldest_pending(self) -> str | None:
-        """Of the input stream only: a replayed event keeps its old id, and this floor only ever grows."""
+        """The smallest position pending: a replayed event's is its replay entry's id (windows keep
+        the history it will need if redelivered), so the replay stream counts too."""
         with transient_errors("stream pending"):
             await self._ensure_group()
-            summary = await self._redis.xpending(self._stream, self._group)
-        return text(summary["min"]) if summary["pending"] else None
+            if not self._replaying:  # the usual case: one round trip, no pipeline
+                summaries = [await self._unless_dropped(self._stream, self._redis.xpending(self._stream, self._group))]
+            else:
+                replies = await entries_of.pending_summaries(self._redis, self._keys(), self._group)
+                summaries = [self._unless_nogroup(key, reply) for key, reply in zip(self._keys(), replies, strict=True)]
+        floors = [text(s["min"]) for s in summaries if s and s["pending"]]
+        return min(floors, key=id_key, default=None)
 
     async def backlog(self) -> dict[str, int]:
         with transient_errors("stream backlog"):
@@ -170,18 +180,18 @@ class RedisEventSource:
                 fresh += read_entries(items)
         counts = await self._counts(self._stream, [i for i, _, _ in fresh]) if counted and fresh else {}
         entries = [StreamEntry(i, raw, counts.get(i, 1), unreadable) for i, raw, unreadable in fresh]
-        return entries + (await self._hand_on(replayed, counted) if replayed else [])
+        if not replayed:
+            return entries
+        # Stable: on a tie (the two streams number apart) the input entry goes first, as windows order them.
+        return sorted(entries + await self._hand_on(replayed, counted), key=lambda e: id_key(e.position))
 
     async def _hand_on(self, replayed: list[Replayed], counted: bool) -> list[StreamEntry]:
         counts = await self._counts(self._replays, [r for r, _, _, _ in replayed]) if counted else {}
         for replay_id, event_id, _, _ in replayed:
             self._handed_on.hold(event_id, replay_id)
-        return [StreamEntry(event_id, raw, counts.get(replay_id, 1), unreadable)
+        return [StreamEntry(event_id, raw, counts.get(replay_id, 1), unreadable, replay_id)
                 for replay_id, event_id, raw, unreadable in replayed]
 
     async def _counts(self, key: str, ids: list[str]) -> dict[str, int]:
-        low, high = min(ids, key=id_key), max(ids, key=id_key)
-        rows = await self._redis.xpending_range(key, self._group, min=low, max=high,
-                                                count=len(ids) * 2 + 10, consumername=self._consumer)
-        return {text(r["message_id"]): int(r["times_delivered"]) for r in rows}
+        return await entries_of.delivery_counts(self._redis, key, self._group, self._consumer, ids)
 

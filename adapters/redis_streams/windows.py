@@ -1,13 +1,14 @@
 """RedisWindowStore: each entity's window is one Redis string of fixed-width binary records, the source of truth.
 
-A record is the event's stream id (ms, seq), its time and its values, as little-endian float64s;
+A record is the event's position (StreamEntry.position: its stream id, or for a replayed event its
+replay entry's id; ms, seq), its time and its values, as little-endian float64s;
 the string starts with a header (layout tag, record size, epoch), so a window written with other
 fields starts again rather than being misread. One Lua call per batch (window_script.py) appends
-each entity's new records (idempotent by stream id) and sends back only the windows this
+each entity's new records (idempotent by position) and sends back only the windows this
 process's copy (window_cache.py) does not already mirror; copies are checked against Redis on
 every call, so any consumer can serve any entity and a restart loses nothing. Every event's window
 is then rebuilt here with numpy, no per-event Python object: the rows of a window are its entity's
-rows with an id at or before the event's, the last `max_events` of them, less the leading ones
+rows with a position at or before the event's, the last `max_events` of them, less the leading ones
 older than `max_age_s` (the newest always kept). A redelivered event gets the window it had: trims
 keep every row from `keep_from` (the oldest event still pending) on, and the `max_events` before it.
 """
@@ -54,8 +55,7 @@ class RedisWindowStore:
         names: dict[str, int] = {}
         slots = np.fromiter((names.setdefault(e, len(names)) for e in batch.entities), np.int64, len(batch))
         records = _records(batch)
-        sent = _appendable(records, slots)  # in entity order, ids increasing within each entity
-        sent = sent[np.argsort(slots[sent], kind="stable")]
+        sent = _appendable(records, slots)  # in entity order, positions increasing within each entity
         keys = [self._keys.window(pipeline, entity) for entity in names]
         held = self._cache.held(keys)
         args = [records.shape[1] * 8, max_events, -1 if max_age_s is None else max_age_s, self._ttl,
@@ -98,7 +98,7 @@ class RedisWindowStore:
 
 
 def _floor(keep_from: str | None) -> tuple[int, int]:
-    """The script's ARGV for the oldest pending event: its id's (ms, seq), or (-1, -1)."""
+    """The script's ARGV for the oldest pending event: its position's (ms, seq), or (-1, -1)."""
     return (-1, -1) if keep_from is None else event_id_key(keep_from)
 
 
@@ -125,28 +125,28 @@ def _before(reply: list[int | bytes | None], held: list[tuple[bytes, Rows] | Non
 
 def _records(batch: EventBatch) -> npt.NDArray[np.float64]:
     records = np.empty((len(batch), _META + batch.values.shape[1]), dtype="<f8")
-    records[:, :2] = batch.id_parts()
+    records[:, :2] = batch.position_parts()
     records[:, 2], records[:, _META:] = batch.ts, batch.values
     return records
 
 
 def _appendable(records: npt.NDArray[np.float64], slots: Ints) -> Ints:
-    """Events newer than every earlier event of their entity in the batch (only those can be appended)."""
+    """The events to append, grouped by entity, positions strictly increasing within each (a position
+    twice in the batch is sent once). Sorted, not dropped, when out of order: a replayed event may
+    come in one batch with events of its entity placed after it, and its window must hold it."""
     ms, seq = records[:, 0], records[:, 1]
     if np.all((ms[1:] > ms[:-1]) | ((ms[1:] == ms[:-1]) & (seq[1:] > seq[:-1]))):
-        return np.arange(len(records))  # the usual batch: ids increasing
-    newest: dict[int, tuple[float, float]] = {}
-    keep = []
-    for i, (slot, key) in enumerate(zip(slots.tolist(), zip(ms.tolist(), seq.tolist(), strict=True), strict=True)):
-        if slot not in newest or key > newest[slot]:
-            newest[slot] = key
-            keep.append(i)
-    return np.array(keep, dtype=np.int64)
+        return np.argsort(slots, kind="stable")  # the usual batch: positions increasing
+    order = np.lexsort((seq, ms, slots))
+    s, m, q = slots[order], ms[order], seq[order]
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = (s[1:] != s[:-1]) | (m[1:] != m[:-1]) | (q[1:] != q[:-1])
+    return order[first]
 
 
 def _history(before: list[Rows], sent: Rows, sent_slots: Ints) -> tuple[Rows, Ints]:
     """Every entity's rows after the batch, grouped by entity, oldest first, with each row's entity:
-    the window before plus the sent records newer than its last id (what the script appended)."""
+    the window before plus the sent records after its last position (what the script appended)."""
     sizes = np.fromiter((len(b) for b in before), np.int64, len(before))
     old = np.concatenate(before) if before else np.empty((0, sent.shape[1]))
     last = np.full((len(before), 2), -1.0)
@@ -161,7 +161,7 @@ def _history(before: list[Rows], sent: Rows, sent_slots: Ints) -> tuple[Rows, In
 
 def _windows(rows: npt.NDArray[np.float64], row_slots: Ints, records: npt.NDArray[np.float64], slots: Ints,
              max_events: int, max_age_s: float | None) -> WindowBatch:
-    # end: one past the last row of the event's entity with an id at or before the event's. Sorting
+    # end: one past the last row of the event's entity with a position at or before the event's. Sorting
     # rows and events together by (entity, ms, seq, row-before-event) counts the rows before each event.
     flag = np.concatenate([np.zeros(len(rows), np.int64), np.ones(len(records), np.int64)])
     every = np.concatenate([rows[:, :2], records[:, :2]])

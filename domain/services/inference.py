@@ -1,8 +1,8 @@
 """InferenceService: one pipeline's consumer loop — micro-batch, window, featurize, predict, signal, act, ack.
 
 Order per batch (what makes a crash anywhere safe): dead-letter what can never work, update the
-windows (idempotent by event id), predict, write the signals, enqueue the actions (idempotent by
-key), remember rule state, and only then ack (the batch's stats are recorded alongside). A
+windows (idempotent by StreamEntry.position), predict, write the signals, enqueue the actions
+(idempotent by key), remember rule state, and only then ack (the batch's stats are recorded alongside). A
 consumer killed before the ack leaves its entries pending; another consumer claims them after
 `claim_idle_ms` and redoes the same steps, which produce the same signal (deduped by event id
 downstream) and the same action keys.
@@ -114,6 +114,7 @@ class InferenceService:
             served = await self._watcher.current()
             window = self.config.window
             keep_from = await self._source.oldest_pending()  # this batch's, or an older one a dead consumer left
+            # (positions, as the windows order events: a replayed event's is its replay entry's id)
             windows = await self._windows.append(self.config.name, events, window.events, window.seconds, keep_from)
             matrix = features.compute(windows, self._fields, served.specs)
             predictions = await served.predictor.predict(matrix)
@@ -164,8 +165,9 @@ class InferenceService:
 
 def _signals(events: EventBatch, served: Served, predictions: list[Prediction], rows: list[list[float]],
              now: float) -> SignalBatch:
-    """One signal per event; latency is from the stream id's time (when the event was added) to now."""
-    added_ms = events.id_parts()[:, 0]
+    """One signal per event; latency is from its position's time (when the event was added to its stream,
+    or replayed: time spent in the dead-letter queue is not the pipeline's latency) to now."""
+    added_ms = events.position_parts()[:, 0]
     latencies = np.round(np.maximum(0.0, now * 1000 - added_ms), 3).tolist()  # rounded as Signal.to_dict does
     return SignalBatch(events.ids, events.entities, served.version, predictions, [s.name for s in served.specs],
                        rows, latencies)

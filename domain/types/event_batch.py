@@ -8,7 +8,7 @@ to `parse_event`, so both accept and refuse exactly the same events, with the sa
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 from typing import Any
 
 import numpy as np
@@ -20,23 +20,31 @@ from domain.types.streams import TS_MAX, TS_MIN, MalformedEvent, ParsedEvent, St
 
 Rejected = list[tuple[StreamEntry, str]]  # entries that can never be processed, with the reason
 _NUMBERS = frozenset({int, float})  # exact types: a bool is an int subclass and is refused
+_REPLAY_ID = attrgetter("replay_id")
 
 
 class EventBatch(ColumnBatch[ParsedEvent]):
     """What windows and features consume; still a Sequence of ParsedEvent for code that wants rows."""
 
     def __init__(self, ids: list[str], entities: list[str], ts: npt.NDArray[np.float64],
-                 values: npt.NDArray[np.float64]) -> None:
+                 values: npt.NDArray[np.float64], positions: list[str] | None = None) -> None:
         self.ids, self.entities, self.ts, self.values = ids, entities, ts, values  # values: [events, fields]
-        self._id_parts: npt.NDArray[np.float64] | None = None
+        self.positions = ids if positions is None else positions  # StreamEntry.position; the ids unless replayed
+        self._position_parts: npt.NDArray[np.float64] | None = None
 
-    def id_parts(self) -> npt.NDArray[np.float64]:
-        """[events, 2]: each stream id's milliseconds and sequence number, as float64 (exact below 2^53).
-        Parsed once per batch: windows and latencies both need them."""
-        if self._id_parts is None:
-            text = " ".join(self.ids).replace("-", " ")
-            self._id_parts = np.array(text.split(), dtype=np.float64).reshape(len(self.ids), 2)
-        return self._id_parts
+    def position_parts(self) -> npt.NDArray[np.float64]:
+        """[events, 2]: each position's (stream id's) milliseconds and sequence number, as float64 (exact
+        below 2^53). Parsed once per batch: windows and latencies both need them.
+        A replay entry is numbered apart from the input stream: its id may also name an input event.
+        A replayed event stands half a step after that id, so no two events share a window position
+        (the window would take the second for a redelivery of the first)."""
+        if self._position_parts is None:
+            text = " ".join(self.positions).replace("-", " ")
+            parts = np.array(text.split(), dtype=np.float64).reshape(len(self.positions), 2)
+            if self.positions is not self.ids:  # a batch with replayed events
+                parts[:, 1] += [0.5 if p != i else 0.0 for p, i in zip(self.positions, self.ids, strict=True)]
+            self._position_parts = parts
+        return self._position_parts
 
     @classmethod
     def of(cls, events: Sequence[ParsedEvent]) -> EventBatch:
@@ -44,13 +52,16 @@ class EventBatch(ColumnBatch[ParsedEvent]):
             return events
         width = len(events[0].values) if events else 0
         return cls([e.id for e in events], [e.entity for e in events], np.array([e.ts for e in events], dtype=float),
-                   np.array([e.values for e in events], dtype=float).reshape(len(events), width))
+                   np.array([e.values for e in events], dtype=float).reshape(len(events), width),
+                   [e.position for e in events])
 
     def __len__(self) -> int:
         return len(self.ids)
 
     def _row(self, i: int) -> ParsedEvent:
-        return ParsedEvent(self.ids[i], self.entities[i], float(self.ts[i]), tuple(self.values[i].tolist()))
+        event_id, position = self.ids[i], self.positions[i]
+        return ParsedEvent(event_id, self.entities[i], float(self.ts[i]), tuple(self.values[i].tolist()),
+                           "" if position == event_id else position)
 
 
 def parse_batch(entries: Sequence[StreamEntry], entity_key: str,
@@ -82,7 +93,10 @@ def parse_batch(entries: Sequence[StreamEntry], entity_key: str,
         keep = np.flatnonzero(finite).tolist()
         kept, entities, stamps, values = [kept[i] for i in keep], [entities[i] for i in keep], \
             [stamps[i] for i in keep], values[keep]
-    return EventBatch([e.id for e in kept], entities, np.array(stamps, dtype=np.float64), values), rejected
+    ids = [e.id for e in kept]
+    # Replays are rare: the usual batch shares its ids list as positions, at the cost of one scan.
+    positions = [e.position for e in kept] if any(map(_REPLAY_ID, kept)) else ids
+    return EventBatch(ids, entities, np.array(stamps, dtype=np.float64), values, positions), rejected
 
 
 def _picker(fields: tuple[str, ...]) -> Callable[[Any], Sequence[Any]]:

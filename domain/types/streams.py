@@ -21,20 +21,38 @@ TS_MIN, TS_MAX = datetime(1, 1, 2, tzinfo=UTC).timestamp(), datetime(9999, 12, 3
 
 @dataclass(frozen=True, slots=True)  # slots: one object per event, thousands per second
 class StreamEntry:
-    """One entry as read from a consumer group; `deliveries` counts this delivery too."""
+    """One entry as read from a consumer group; `deliveries` counts this delivery too.
+
+    `id` is the event's own stream id: what its action keys, signal and dead letter are keyed by and
+    what `ack` takes. A replayed event keeps its original id but is placed, in windows and latency,
+    at `position`: its replay entry's id (new, and the same at each redelivery of that replay; just
+    after an input entry of the same id, EventBatch.position_parts).
+    """
 
     id: str
     raw: str  # the `data` field: the event's JSON text, as the producer wrote it
     deliveries: int = 1
     unreadable: str = ""  # why the source could not read `data` as text (raw then shows it escaped)
+    replay_id: str = ""  # the replay entry it came from; "" for an event read from its input stream
+
+    @property
+    def position(self) -> str:
+        """Where the event stands in its entity's window order: when it was (re)delivered to the group."""
+        return self.replay_id or self.id
 
 
 @dataclass(frozen=True, slots=True)
 class ParsedEvent:
     id: str
     entity: str
-    ts: float  # seconds since the epoch; the stream id's time when the event has no `ts`
+    ts: float  # seconds since the epoch; the (original) stream id's time when the event has no `ts`
     values: tuple[float, ...]  # one per pipeline field, in PipelineConfig.fields order
+    replay_id: str = ""  # as StreamEntry's
+
+    @property
+    def position(self) -> str:
+        """Its place in the window order (StreamEntry.position)."""
+        return self.replay_id or self.id
 
 
 def parse_event(entry: StreamEntry, entity_key: str, fields: tuple[str, ...]) -> ParsedEvent:
@@ -51,7 +69,7 @@ def parse_event(entry: StreamEntry, entity_key: str, fields: tuple[str, ...]) ->
     if not isinstance(entity, str | int) or isinstance(entity, bool) or entity == "":
         raise MalformedEvent(f"missing or invalid entity key {entity_key!r}")
     values = tuple(_number(body, name) for name in fields)
-    return ParsedEvent(entry.id, str(entity), _timestamp(body.get("ts"), entry.id), values)
+    return ParsedEvent(entry.id, str(entity), _timestamp(body.get("ts"), entry.id), values, entry.replay_id)
 
 
 def _number(body: Mapping[str, Any], name: str) -> float:

@@ -1,4 +1,4 @@
-"""WindowStore contract: per-entity windows by count and age, idempotent by event id (memory and Redis)."""
+"""WindowStore contract: per-entity windows by count and age, idempotent by position (memory and Redis)."""
 
 from __future__ import annotations
 
@@ -62,6 +62,18 @@ async def test_a_pending_event_keeps_its_window_however_far_its_entity_moves_on(
         await store.append("p", [event(n)], 3, None, keep_from=event(n).id)
     [late] = await store.append("p", [event(3)], 3, None, keep_from=event(3).id)
     assert len(values(late)) < 3  # its history is gone, as the port allows once it is not pending
+
+
+async def test_a_replayed_event_takes_its_place_at_its_replay_position_once(store: Any) -> None:
+    """An old event replayed from the dead-letter queue after its entity moved on is ordered by its
+    replay entry's id (ParsedEvent.position), even when read after later events in one batch."""
+    await store.append("p", [event(1), event(2)], 5, None)
+    replayed = ParsedEvent("999-0", "a", 0.5, (9.0, -9.0), replay_id=event(3).id)  # older than event 1
+    windows = await store.append("p", [event(4), replayed], 5, None)
+    assert [values(w) for w in windows] == [[1.0, 2.0, 9.0, 4.0], [1.0, 2.0, 9.0]]
+    [again] = await store.append("p", [replayed], 5, None, keep_from=replayed.position)  # redelivered
+    assert values(again) == [1.0, 2.0, 9.0]
+    assert values((await store.append("p", [event(5)], 5, None))[0]) == [1.0, 2.0, 9.0, 4.0, 5.0]
 
 
 async def test_a_pending_event_keeps_its_time_window_too(store: Any) -> None:

@@ -31,7 +31,10 @@ FEATURES = [f"f{i}" for i in range(8)]
 def daemon(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DaemonProcess]:
     """One daemon with the demo model and pipeline, on the tests' Redis under its own namespace, so the
     tests can look at the consumer groups (its keys are deleted after)."""
-    env = {"MLPLANE_REDIS_URL": redis_url, "MLPLANE_ENV": ENV, "MLPLANE_DEMO_ROWS": "3000"}
+    # Claim rounds every 0.25 s (claim_idle_ms / 4): a deleted pipeline's consumers go through several
+    # before the runner's config scan stops them, and a claim on the dropped group must not fail.
+    env = {"MLPLANE_REDIS_URL": redis_url, "MLPLANE_ENV": ENV, "MLPLANE_DEMO_ROWS": "3000",
+           "MLPLANE_INFERENCE_CLAIM_IDLE_MS": "1000"}
     yield from run_until_teardown(Path(tmp_path_factory.mktemp("pipeline-delete")), env)
     with redis.Redis.from_url(redis_url) as client:
         keys = list(client.scan_iter(match=f"mlplane:{ENV}:*", count=1000))
