@@ -16,7 +16,12 @@ class DeadLetters(Protocol):
     `redeliver` hands an `event` letter back to the consumer group `group` alone (never to the
     other groups reading its stream), under the event's original id, and forgets the letter, in
     one step: the group's consumers read it like any entry, so its idempotency keys are those of
-    the first delivery. NotFound when the letter is gone (replayed or purged meanwhile).
+    the first delivery. NotFound when the letter is gone (replayed or purged meanwhile). False, and
+    the letter kept, while the pipeline's replays are refused.
+
+    `refuse_replays` is called when a pipeline is deleted: its group's replay stream would have no
+    reader, so `redeliver` of its letters refuses (in the same step) until `accept_replays` (the
+    pipeline was saved again). Its letters stay listed either way; action letters are not affected.
     """
 
     async def park(self, kind: str, pipeline: str, key: str, cause: str, attempts: int,
@@ -30,6 +35,10 @@ class DeadLetters(Protocol):
 
     async def remove(self, letter_id: str) -> None: ...
 
-    async def redeliver(self, letter: DeadLetter, group: str) -> None: ...
+    async def redeliver(self, letter: DeadLetter, group: str) -> bool: ...
+
+    async def refuse_replays(self, pipeline: str) -> None: ...
+
+    async def accept_replays(self, pipeline: str) -> None: ...
 
     async def count(self, pipeline: str) -> int: ...

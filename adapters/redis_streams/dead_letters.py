@@ -7,6 +7,8 @@ logged. Unbounded, a producer that floods a stream with malformed events would f
 memory, and a full Redis stops every pipeline, job and schedule, not just the bad one.
 An event letter is replayed by moving it to the replay stream of the pipeline's group
 (replay_stream.py), in the same Lua call that forgets it: replayed once, never twice, never lost.
+That call also refuses, keeping the letter, when the pipeline is listed in `dlq:deleted_pipelines`
+(by PipelineService.delete, until it is saved again): its replay stream would have no reader.
 """
 
 from __future__ import annotations
@@ -38,9 +40,11 @@ redis.call('ZADD', KEYS[4], ARGV[3], id)
 return {id, redis.call('ZCARD', KEYS[3])}
 """
 
-# KEYS: items, by_key, index, pipeline index, replay stream. ARGV: letter id, kind:key, raw text, event id.
+# KEYS: items, by_key, index, pipeline index, replay stream, deleted pipelines.
+# ARGV: letter id, kind:key, raw text, event id, pipeline. 0: no such letter; -1: pipeline deleted.
 _REDELIVER = """
 if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 0 end
+if redis.call('SISMEMBER', KEYS[6], ARGV[5]) == 1 then return -1 end
 redis.call('XADD', KEYS[5], '*', 'data', ARGV[3], 'id', ARGV[4])
 redis.call('HDEL', KEYS[1], ARGV[1])
 redis.call('HDEL', KEYS[2], ARGV[2])
@@ -64,6 +68,7 @@ class RedisDeadLetters:
         self._redis, self._k, self._max = redis, Keys(namespace), max_letters
         self._park = redis.register_script(_PARK)
         self._redeliver = redis.register_script(_REDELIVER)
+        self._deleted = self._k.dlq("deleted_pipelines")
 
     async def park(self, kind: str, pipeline: str, key: str, cause: str, attempts: int,
                    payload: Mapping[str, Any]) -> DeadLetter:
@@ -128,14 +133,24 @@ class RedisDeadLetters:
                 _forget(pipe, self._k, letter)
                 await pipe.execute()
 
-    async def redeliver(self, letter: DeadLetter, group: str) -> None:
+    async def redeliver(self, letter: DeadLetter, group: str) -> bool:
         keys = [self._k.dlq("items"), self._k.dlq("by_key"), self._k.dlq("index"),
-                self._k.dlq(f"p:{letter.pipeline}"), replay_stream_key(self._k.ns, group)]
-        args = [letter.id, f"{letter.kind}:{letter.key}", str(letter.payload["raw"]), str(letter.payload["id"])]
+                self._k.dlq(f"p:{letter.pipeline}"), replay_stream_key(self._k.ns, group), self._deleted]
+        args = [letter.id, f"{letter.kind}:{letter.key}", str(letter.payload["raw"]), str(letter.payload["id"]),
+                letter.pipeline]
         with transient_errors("dead letter replay"):
-            moved = await self._redeliver(keys=keys, args=args)
-        if not int(moved):  # replayed or purged since it was read
+            moved = int(await self._redeliver(keys=keys, args=args))
+        if not moved:  # replayed or purged since it was read
             raise LetterNotFound(f"no dead letter {letter.id!r}", {"id": letter.id})
+        return moved > 0
+
+    async def refuse_replays(self, pipeline: str) -> None:
+        with transient_errors("dead letter replay refusal"):
+            await self._redis.sadd(self._deleted, pipeline)  # type: ignore[misc]
+
+    async def accept_replays(self, pipeline: str) -> None:
+        with transient_errors("dead letter replay acceptance"):
+            await self._redis.srem(self._deleted, pipeline)  # type: ignore[misc]
 
     async def count(self, pipeline: str) -> int:
         with transient_errors("dead letter count"):

@@ -1,4 +1,4 @@
-"""RedisStreamProducer: XADD events as field `data` (pipelined), and a consumer group's backlog."""
+"""RedisStreamProducer: XADD events as field `data` (pipelined); a consumer group's backlog, creation and removal."""
 
 from __future__ import annotations
 
@@ -36,8 +36,18 @@ class RedisStreamProducer:
                 return {"lag": int(info.get("lag") or 0), "pending": int(info["pending"])}
         return {"lag": 0, "pending": 0}
 
+    async def ensure_group(self, stream: str, group: str) -> None:
+        with transient_errors("stream group create"):
+            try:  # at "0" with MKSTREAM: where RedisEventSource creates it
+                await self._redis.xgroup_create(self._keys.stream(stream), group, id="0", mkstream=True)
+            except ResponseError as exc:
+                if "BUSYGROUP" not in str(exc):
+                    raise
+
     async def drop_group(self, stream: str, group: str) -> None:
-        with transient_errors("stream group drop"):
-            with contextlib.suppress(ResponseError):  # no such stream
-                await self._redis.xgroup_destroy(self._keys.stream(stream), group)
+        with transient_errors("stream group drop"), contextlib.suppress(ResponseError):  # no such stream
+            await self._redis.xgroup_destroy(self._keys.stream(stream), group)
+
+    async def drop_replays(self, group: str) -> None:
+        with transient_errors("replay stream drop"):
             await self._redis.delete(replay_stream_key(self._keys.ns, group))

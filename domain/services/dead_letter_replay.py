@@ -8,24 +8,39 @@ keys (`{pipeline}:{event id}:{action}`) and its letter key are those of its firs
 An `action` letter is re-enqueued with its original idempotency key in the payload, so the side
 effect still happens at most once; the queue job id gets a replay suffix because the queue keeps
 the failed job's id for a while and would refuse it.
+An event letter of a deleted pipeline is refused (409), and kept: no consumer would read its replay
+until the pipeline is saved again. An action letter of a deleted pipeline replays as any other: its
+payload holds the action itself, and the actions worker needs nothing of the pipeline to run it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from domain.services.inference import ACTION_TASK, ACTIONS_QUEUE
 from domain.services.pipelines import group_name
-from domain.types.errors import NotFound
+from domain.types.errors import Conflict, NotFound
 from domain.types.streams import DeadLetter
 from ports.dead_letters import DeadLetters
 from ports.task_queue import TaskQueue
 
 
-class DeadLetterService:
-    """`producer` is not used since event letters stopped going back to their stream; it stays
-    until the wiring (entrypoints/container.py) drops it."""
+class PipelineDeleted(Conflict):
+    code = "pipeline_deleted"
 
+
+@dataclass
+class BulkReplay:
+    replayed: int = 0
+    kept: dict[str, int] = field(default_factory=dict)  # event letters refused, per deleted pipeline
+
+    def warnings(self) -> list[str]:
+        return [f"{count} event letter(s) of deleted pipeline {pipeline!r} kept, not replayed: PUT the pipeline "
+                f"again, or DELETE the letters" for pipeline, count in self.kept.items()]
+
+
+class DeadLetterService:
     def __init__(self, dead_letters: DeadLetters, queue: TaskQueue) -> None:
         self._dlq, self._queue = dead_letters, queue
 
@@ -35,9 +50,15 @@ class DeadLetterService:
         return await self._dlq.list(pipeline, kind, limit)
 
     async def replay(self, letter_id: str) -> DeadLetter:
+        """PipelineDeleted for an event letter of a deleted pipeline."""
         letter = await self._dlq.get(letter_id)
         if letter.kind == "event":
-            await self._dlq.redeliver(letter, group_name(letter.pipeline))  # forgets the letter in the same step
+            # Refused or forgotten in the same step as the redelivery: a DELETE cannot slip in between.
+            if not await self._dlq.redeliver(letter, group_name(letter.pipeline)):
+                raise PipelineDeleted(
+                    f"dead letter {letter.id!r} is an event of pipeline {letter.pipeline!r}, which was deleted: "
+                    "nothing would read its replay. PUT the pipeline again, or DELETE the letter",
+                    {"id": letter.id, "pipeline": letter.pipeline})
             return letter
         payload = {**letter.payload, "attempt": 1}
         await self._queue.enqueue(ACTION_TASK, payload, job_id=f"{letter.key}:replay:{letter.id}",
@@ -46,15 +67,24 @@ class DeadLetterService:
         return letter
 
     async def replay_many(self, pipeline: str | None = None, kind: str | None = None, limit: int = 1000) -> int:
-        """How many were replayed: a letter replayed or purged by another call meanwhile is skipped."""
-        replayed = 0
+        """How many were replayed (see replay_all)."""
+        return (await self.replay_all(pipeline, kind, limit)).replayed
+
+    async def replay_all(self, pipeline: str | None = None, kind: str | None = None,
+                         limit: int = 1000) -> BulkReplay:
+        """The oldest `limit` letters: a letter replayed or purged by another call meanwhile is skipped, an
+        event letter of a deleted pipeline is kept and counted in `kept`."""
+        done = BulkReplay()
         for letter in await self._dlq.list(pipeline, kind, limit):
             try:
                 await self.replay(letter.id)
             except NotFound:
                 continue
-            replayed += 1
-        return replayed
+            except PipelineDeleted:
+                done.kept[letter.pipeline] = done.kept.get(letter.pipeline, 0) + 1
+                continue
+            done.replayed += 1
+        return done
 
     async def purge(self, letter_id: str) -> None:
         await self._dlq.get(letter_id)  # NotFound for an unknown id (404), not a silent no-op

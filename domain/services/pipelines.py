@@ -50,8 +50,13 @@ class PipelineService:
         await self._check_table_is_a_signals_table(config)
         previous = await self._previous(config.name)
         await self._store.put(config)
+        group = group_name(config.name)
         if previous is not None and previous.stream != config.stream:  # its old group would pin that stream
-            await self._producer.drop_group(previous.stream, group_name(config.name))
+            await self._producer.drop_group(previous.stream, group)  # its replays stay: they follow the move
+        # Here, not only by its consumers: after a DELETE and an equal PUT within one config scan the
+        # runner keeps the running consumer, which never recreates its dropped group itself.
+        await self._producer.ensure_group(config.stream, group)
+        await self._dlq.accept_replays(config.name)
         return config
 
     async def refusing(self, model: str, alias: str, version: int) -> builtins.list[str]:
@@ -71,11 +76,14 @@ class PipelineService:
 
     async def delete(self, name: str) -> None:
         """Remove the pipeline: its consumers stop at their next config scan (seconds; the batch in hand is
-        finished), and its consumer group goes, so the input stream is trimmed as if it had never read it.
-        Its signals stream, stats and dead letters stay until they are capped, expire or are purged."""
+        finished), and its consumer group goes, so the input stream is trimmed as if it had never read it;
+        so do the events replayed to it and not yet read. Its signals stream, stats and dead letters stay
+        until they are capped, expire or are purged; its event letters refuse replay until it is saved again."""
         config = await self._store.get(name)  # PipelineNotFound: a 404
+        await self._dlq.refuse_replays(name)  # first: a replay from now on would recreate a stream nobody reads
         await self._store.delete(name)
         await self._producer.drop_group(config.stream, group_name(name))
+        await self._producer.drop_replays(group_name(name))
 
     async def _previous(self, name: str) -> PipelineConfig | None:
         try:

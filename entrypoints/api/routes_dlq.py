@@ -30,13 +30,16 @@ async def list_letters(request: web.Request) -> web.Response:
 
 @routes.post("/v1/dlq/replay")
 async def replay_many(request: web.Request) -> web.Response:
+    """`skipped`: event letters of deleted pipelines, kept (a warning per pipeline says what to do)."""
     pipeline, kind = _filters(request)
-    count = await request.app[CONTAINER].dead_letter_service().replay_many(pipeline, kind)
-    return web.json_response({"replayed": count}, status=202)
+    done = await request.app[CONTAINER].dead_letter_service().replay_all(pipeline, kind)
+    return web.json_response({"replayed": done.replayed, "skipped": sum(done.kept.values()),
+                              "warnings": done.warnings()}, status=202)
 
 
 @routes.post("/v1/dlq/{letter_id}/replay")
 async def replay_one(request: web.Request) -> web.Response:
+    """409 for an event letter of a deleted pipeline: it is kept (PUT the pipeline again, or DELETE it)."""
     letter = await request.app[CONTAINER].dead_letter_service().replay(request.match_info["letter_id"])
     return web.json_response({"replayed": letter.id, "key": letter.key}, status=202)
 

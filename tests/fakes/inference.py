@@ -25,13 +25,15 @@ class InMemoryWindowStore:
                      max_age_s: float | None, keep_from: str | None = None) -> list[Window]:
         """Keeps exactly what the windows need: the last `max_events` rows (less those older than
         `max_age_s`), and every row from `keep_from` on with the `max_events` before it."""
-        out: list[Window] = []
+        out: dict[int, Window] = {}
         floor = event_id_key(keep_from) if keep_from else None
-        for e in events:
+        order = sorted(range(len(events)), key=lambda i: (events[i].entity, event_id_key(events[i].position)))
+        for index in order:  # an entity's events in position order, as the Redis store applies them
+            e = events[index]
             rows = self.rows.setdefault((pipeline, e.entity), [])
-            key = event_id_key(e.id)
+            key = event_id_key(e.position)
             if not rows or event_id_key(rows[-1][0]) < key:
-                rows.append((e.id, e.ts, list(e.values)))
+                rows.append((e.position, e.ts, list(e.values)))
                 cut = max(0, len(rows) - max_events)
                 while max_age_s is not None and cut < len(rows) - 1 and rows[cut][1] < e.ts - max_age_s:
                     cut += 1
@@ -42,8 +44,8 @@ class InMemoryWindowStore:
             upto = [r for r in rows if event_id_key(r[0]) <= key][-max_events:]
             if max_age_s is not None:
                 upto = [r for r in upto if r[1] >= e.ts - max_age_s] or upto[-1:]
-            out.append([(ts, values) for _, ts, values in upto])
-        return out
+            out[index] = [(ts, values) for _, ts, values in upto]
+        return [out[i] for i in range(len(events))]
 
     async def clear(self, pipeline: str) -> None:
         self.rows = {k: v for k, v in self.rows.items() if k[0] != pipeline}
@@ -107,6 +109,7 @@ class InMemoryDeadLetters:
         self._ids = itertools.count(1)
         self._max = max_letters
         self.redelivered: list[tuple[str, str, str]] = []  # (group, original event id, raw) per replay
+        self.deleted_pipelines: set[str] = set()  # whose event letters refuse replay
 
     async def park(self, kind: str, pipeline: str, key: str, cause: str, attempts: int,
                    payload: Mapping[str, Any]) -> DeadLetter:
@@ -122,10 +125,20 @@ class InMemoryDeadLetters:
     async def list(self, pipeline: str | None = None, kind: str | None = None, limit: int = 100) -> list[DeadLetter]:
         return [d for d in self.items.values() if pipeline in (None, d.pipeline) and kind in (None, d.kind)][:limit]
 
-    async def redeliver(self, letter: DeadLetter, group: str) -> None:
-        if self.items.pop(letter.id, None) is None:
+    async def redeliver(self, letter: DeadLetter, group: str) -> bool:
+        if letter.id not in self.items:
             raise NotFound(f"no dead letter {letter.id}")
+        if letter.pipeline in self.deleted_pipelines:
+            return False
+        del self.items[letter.id]
         self.redelivered.append((group, str(letter.payload["id"]), str(letter.payload["raw"])))
+        return True
+
+    async def refuse_replays(self, pipeline: str) -> None:
+        self.deleted_pipelines.add(pipeline)
+
+    async def accept_replays(self, pipeline: str) -> None:
+        self.deleted_pipelines.discard(pipeline)
 
     async def get(self, letter_id: str) -> DeadLetter:
         if letter_id not in self.items:

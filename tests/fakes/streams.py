@@ -38,8 +38,14 @@ class InMemoryStreams:
             return {"lag": 0, "pending": 0}
         return {"lag": len(self.entries.get(stream, [])) - g.next_index, "pending": len(g.pending)}
 
+    async def ensure_group(self, stream: str, group: str) -> None:
+        self.group(stream, group)
+
     async def drop_group(self, stream: str, group: str) -> None:
         self.groups.pop((stream, group), None)
+
+    async def drop_replays(self, group: str) -> None:
+        """No replay streams here: the in-memory DLQ records its redeliveries instead."""
 
     def group(self, stream: str, group: str) -> _Group:
         return self.groups.setdefault((stream, group), _Group())

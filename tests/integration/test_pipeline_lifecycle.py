@@ -1,0 +1,115 @@
+"""Dead-letter replays across a pipeline's moves and deletion: events replayed to a pipeline follow it to
+another stream (its replay stream belongs to it, not to the stream it left); an event letter of a deleted
+pipeline is refused and kept until the pipeline is saved again, while its action letters still replay.
+
+Real Redis streams, dead-letter queue, pipeline store and arq `actions` queue.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import redis.asyncio as aioredis
+from arq.connections import ArqRedis
+
+from adapters.arq.task_queue import ArqTaskQueue, queue_key
+from domain.services.dead_letter_replay import DeadLetterService
+from domain.services.inference import ACTIONS_QUEUE, InferenceService
+from domain.types.errors import Conflict
+from domain.types.pipelines import PipelineConfig
+from tests.support.inference_stack import Stack, build_stack, pipeline
+
+pytestmark = pytest.mark.integration
+UID_ONLY = json.dumps({"uid": "u1", "f0": 1, "f1": 2, "f2": 3})  # no `entity_id`: a dead letter for "p"
+
+
+@dataclass
+class Rig:
+    stack: Stack
+    queue: ArqTaskQueue
+    replays: DeadLetterService
+
+    def service(self, config: PipelineConfig) -> InferenceService:
+        return self.stack.service(config, "c1", queue=self.queue)
+
+    async def replay_stream_exists(self, pipeline: str) -> bool:
+        return bool(await self.stack.redis.exists(f"{self.stack.namespace}replay:pipeline:{pipeline}"))
+
+
+@pytest.fixture
+async def rig(redis_url: str, redis_client: aioredis.Redis, namespace: str, tmp_path: Path) -> AsyncIterator[Rig]:
+    stack = build_stack(redis_client, namespace, tmp_path)
+    await stack.publish(1)
+    pool = ArqRedis.from_url(redis_url)
+    queue = ArqTaskQueue(pool, namespace)
+    try:
+        yield Rig(stack, queue, DeadLetterService(stack.dead_letters, queue))
+    finally:
+        await pool.aclose()
+
+
+async def drain(service: InferenceService) -> None:
+    """Claims first (they also join a replay stream), then reads until nothing is left."""
+    await service.process(await service.source_claim())
+    while entries := await service.collect():
+        await service.process(entries)
+
+
+async def parked_letter(rig: Rig, config: PipelineConfig) -> tuple[str, str]:
+    """The saved pipeline reads an event it cannot key: (its dead letter's id, the event id)."""
+    await rig.stack.pipelines.save(config)
+    [event_id] = await rig.stack.producer.append(config.stream, [UID_ONLY])
+    await drain(rig.service(config))
+    [letter] = await rig.stack.dead_letters.list(config.name, "event")
+    return letter.id, event_id
+
+
+async def test_a_replay_not_yet_read_follows_its_pipeline_to_another_stream(rig: Rig) -> None:
+    letter_id, event_id = await parked_letter(rig, pipeline("p", stream="first"))
+    await rig.replays.replay(letter_id)  # the letter is gone: the replay stream holds the only copy
+
+    moved = pipeline("p", stream="second", entity_key="uid")  # moved, and fixed
+    await rig.stack.pipelines.save(moved)
+    assert await rig.replay_stream_exists("p")
+    await drain(rig.service(moved))
+
+    assert [r["event_id"] for r in await rig.stack.signal_rows("p")] == [event_id]
+    assert await rig.stack.dead_letters.list("p") == []
+
+
+async def test_an_event_letter_of_a_deleted_pipeline_is_refused_and_kept_until_it_is_saved_again(rig: Rig) -> None:
+    letter_id, event_id = await parked_letter(rig, pipeline("p"))
+    await rig.stack.pipelines.delete("p")
+
+    with pytest.raises(Conflict) as refused:  # a 409
+        await rig.replays.replay(letter_id)
+    assert refused.value.details == {"id": letter_id, "pipeline": "p"}
+    assert "PUT the pipeline again, or DELETE the letter" in refused.value.message
+    done = await rig.replays.replay_all("p")
+    assert (done.replayed, done.kept) == (0, {"p": 1}) and "'p'" in done.warnings()[0]
+    assert [d.id for d in await rig.stack.dead_letters.list("p")] == [letter_id]
+    assert not await rig.replay_stream_exists("p")  # no stream left that nobody reads
+
+    fixed = pipeline("p", entity_key="uid")
+    await rig.stack.pipelines.save(fixed)
+    await rig.replays.replay(letter_id)
+    await drain(rig.service(fixed))  # its new group also reads the stream from its start: the event again
+    assert {r["event_id"] for r in await rig.stack.signal_rows("p")} == {event_id}
+    assert await rig.stack.dead_letters.list("p") == []
+
+
+async def test_an_action_letter_of_a_deleted_pipeline_still_replays(rig: Rig) -> None:
+    """Its payload holds the action: the actions worker needs nothing of the deleted pipeline."""
+    await rig.stack.pipelines.save(pipeline("p"))
+    await rig.stack.pipelines.delete("p")
+    action = {"name": "hook", "type": "webhook", "url": "http://127.0.0.1:9/hook"}
+    await rig.stack.dead_letters.park("action", "p", "p:1-0:hook", "webhook answered 400", 3,
+                                      {"pipeline": "p", "key": "p:1-0:hook", "action": action, "body": {}})
+    done = await rig.replays.replay_all("p")
+    assert (done.replayed, done.kept) == (1, {})
+    queued = await rig.stack.redis.zrange(queue_key(rig.stack.namespace, ACTIONS_QUEUE), 0, -1)
+    assert [q.decode().removeprefix(rig.stack.namespace) for q in queued] == ["p:1-0:hook:replay:dl-1"]
