@@ -12,11 +12,10 @@ from uuid import uuid4
 
 import aiohttp
 import pytest
-import redis
 import redis.asyncio as aioredis
 
 from adapters.redis.event_log import RedisEventLog
-from tests.support.daemon import run_until_teardown
+from tests.support.daemon import run_on_tests_redis
 
 pytestmark = pytest.mark.e2e
 ENV = f"evresume-{uuid4().hex[:8]}"
@@ -25,15 +24,9 @@ ENV = f"evresume-{uuid4().hex[:8]}"
 @pytest.fixture(scope="module")
 def daemon(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """One daemon for the module, on the tests' Redis under its own namespace (deleted after)."""
-    env = {"MLPLANE_REDIS_URL": redis_url, "MLPLANE_ENV": ENV, "MLPLANE_SEED_DEMO": "false",
-           "MLPLANE_FIT_PROCESSES": "0", "MLPLANE_INGESTION_PROCESSES": "0"}
-    running = run_until_teardown(Path(tmp_path_factory.mktemp("events")), env)
-    yield next(running).url
-    next(running, None)  # stops it, checking it exits cleanly
-    with redis.Redis.from_url(redis_url) as client:
-        keys = list(client.scan_iter(match=f"mlplane:{ENV}:*", count=1000))
-        if keys:
-            client.delete(*keys)
+    env = {"MLPLANE_SEED_DEMO": "false", "MLPLANE_FIT_PROCESSES": "0", "MLPLANE_INGESTION_PROCESSES": "0"}
+    for process in run_on_tests_redis(redis_url, Path(tmp_path_factory.mktemp("events")), ENV, env):
+        yield process.url
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ import redis.asyncio as aioredis
 from adapters.filesystem.artifact_store import FilesystemArtifactStore
 from adapters.system.clock import SystemClock
 from domain.services.registry import ModelRegistry
-from tests.support.daemon import DaemonProcess, poll_json, request_json, run_until_teardown
+from tests.support.daemon import DaemonProcess, poll_json, request_json, run_on_tests_redis
 
 pytestmark = pytest.mark.e2e
 ENV = f"pldelete-{uuid4().hex[:8]}"
@@ -33,13 +33,8 @@ def daemon(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     tests can look at the consumer groups (its keys are deleted after)."""
     # Claim rounds every 0.25 s (claim_idle_ms / 4): a deleted pipeline's consumers go through several
     # before the runner's config scan stops them, and a claim on the dropped group must not fail.
-    env = {"MLPLANE_REDIS_URL": redis_url, "MLPLANE_ENV": ENV, "MLPLANE_DEMO_ROWS": "3000",
-           "MLPLANE_INFERENCE_CLAIM_IDLE_MS": "1000"}
-    yield from run_until_teardown(Path(tmp_path_factory.mktemp("pipeline-delete")), env)
-    with redis.Redis.from_url(redis_url) as client:
-        keys = list(client.scan_iter(match=f"mlplane:{ENV}:*", count=1000))
-        if keys:
-            client.delete(*keys)
+    env = {"MLPLANE_DEMO_ROWS": "3000", "MLPLANE_INFERENCE_CLAIM_IDLE_MS": "1000"}
+    yield from run_on_tests_redis(redis_url, Path(tmp_path_factory.mktemp("pipeline-delete")), ENV, env)
 
 
 def events(n: int) -> list[dict[str, Any]]:

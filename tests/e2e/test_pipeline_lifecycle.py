@@ -14,10 +14,9 @@ from typing import Any
 from uuid import uuid4
 
 import pytest
-import redis
 import redis.asyncio as aioredis
 
-from tests.support.daemon import DaemonProcess, poll_json, request_json, run_until_teardown
+from tests.support.daemon import DaemonProcess, poll_json, request_json, run_on_tests_redis
 
 pytestmark = pytest.mark.e2e
 ENV = f"pllifecycle-{uuid4().hex[:8]}"
@@ -29,12 +28,8 @@ FEATURES = [f"f{i}" for i in range(8)]
 def daemon(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DaemonProcess]:
     """One daemon with the demo model, on the tests' Redis under its own namespace, so the tests can read
     a pipeline's signals stream (its keys are deleted after)."""
-    env = {"MLPLANE_REDIS_URL": redis_url, "MLPLANE_ENV": ENV, "MLPLANE_DEMO_ROWS": "3000"}
-    yield from run_until_teardown(Path(tmp_path_factory.mktemp("pipeline-lifecycle")), env)
-    with redis.Redis.from_url(redis_url) as client:
-        keys = list(client.scan_iter(match=f"mlplane:{ENV}:*", count=1000))
-        if keys:
-            client.delete(*keys)
+    yield from run_on_tests_redis(redis_url, Path(tmp_path_factory.mktemp("pipeline-lifecycle")), ENV,
+                                  {"MLPLANE_DEMO_ROWS": "3000"})
 
 
 def events(n: int, start: int = 0) -> list[dict[str, Any]]:

@@ -19,6 +19,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+import redis
 
 BANNER = re.compile(r"mlplane serving (http://127\.0\.0\.1:\d+)|mlplane worker ready")
 
@@ -92,6 +93,17 @@ def run_until_teardown(data_dir: Path, env: Mapping[str, str] | None = None) -> 
     process.start()
     yield process
     assert process.stop() == 0, process.log_text()[-3000:]
+
+
+def run_on_tests_redis(redis_url: str, data_dir: Path, env_name: str,
+                       env: Mapping[str, str] | None = None) -> Iterator[DaemonProcess]:
+    """`run_until_teardown` on the tests' Redis under the namespace `mlplane:{env_name}:`, so a test can
+    look at the daemon's keys (streams, groups); they are deleted after."""
+    yield from run_until_teardown(data_dir, {"MLPLANE_REDIS_URL": redis_url, "MLPLANE_ENV": env_name, **(env or {})})
+    with redis.Redis.from_url(redis_url) as client:
+        keys = list(client.scan_iter(match=f"mlplane:{env_name}:*", count=1000))
+        if keys:
+            client.delete(*keys)
 
 
 def module_daemon(folder: str, env: Mapping[str, str]) -> Any:
