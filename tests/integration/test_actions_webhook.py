@@ -21,7 +21,7 @@ from adapters.webhook.executor import WebhookExecutor
 from domain.services.actions import ActionRunner
 from domain.services.dead_letter_replay import DeadLetterService
 from domain.services.inference import ACTION_TASK, ACTIONS_QUEUE
-from tests.support.inference_stack import Stack, build_stack, pipeline
+from tests.support.inference_stack import Stack, pipeline, published_stack
 from tests.support.webhook_sink import WebhookSink
 
 pytestmark = pytest.mark.integration
@@ -40,8 +40,7 @@ class Rig:
 async def rig(redis_url: str, redis_client: aioredis.Redis, namespace: str, tmp_path: Path,
               monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Rig]:
     monkeypatch.setenv("MLPLANE_SECRET_HOOK_KEY", SECRET)
-    stack = build_stack(redis_client, namespace, tmp_path)
-    await stack.publish(1)
+    stack = await published_stack(redis_client, namespace, tmp_path)
     sink = WebhookSink(SECRET)
     await sink.start()
     webhooks = WebhookExecutor(EnvSecretProvider(), default_timeout_s=2.0)

@@ -14,13 +14,12 @@ from pathlib import Path
 
 import pytest
 import redis.asyncio as aioredis
-from arq.connections import ArqRedis
 
 from adapters.arq.task_queue import ArqTaskQueue, queue_key
 from domain.services.dead_letter_replay import DeadLetterService
 from domain.services.inference import ACTIONS_QUEUE, InferenceService
 from domain.types.errors import NotFound
-from tests.support.inference_stack import Stack, build_stack, pipeline
+from tests.support.inference_stack import Stack, actions_queue, drain, pipeline, published_stack
 
 pytestmark = pytest.mark.integration
 ALWAYS = [{"name": "any", "when": [{"on": "score", "op": ">=", "value": 0.0}], "actions": ["hook"]}]
@@ -46,22 +45,9 @@ class Rig:
 
 @pytest.fixture
 async def rig(redis_url: str, redis_client: aioredis.Redis, namespace: str, tmp_path: Path) -> AsyncIterator[Rig]:
-    stack = build_stack(redis_client, namespace, tmp_path)
-    await stack.publish(1)
-    pool = ArqRedis.from_url(redis_url)
-    queue = ArqTaskQueue(pool, namespace)
-    try:
+    stack = await published_stack(redis_client, namespace, tmp_path)
+    async with actions_queue(redis_url, namespace) as queue:
         yield Rig(stack, queue, DeadLetterService(stack.dead_letters, queue))
-    finally:
-        await pool.aclose()
-
-
-async def drain(*services: InferenceService) -> None:
-    """Everything the services' sources hold: claims first (they also join a replay stream), then reads."""
-    for service in services:
-        await service.process(await service.source_claim())
-        while entries := await service.collect():
-            await service.process(entries)
 
 
 async def test_a_replayed_event_letter_reaches_only_its_pipeline_under_its_original_key(rig: Rig) -> None:

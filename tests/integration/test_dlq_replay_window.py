@@ -26,7 +26,7 @@ from domain.services.inference import InferenceService
 from domain.services.pipelines import group_name
 from domain.types.event_batch import parse_batch
 from domain.types.streams import StreamEntry
-from tests.support.inference_stack import Stack, build_stack, pipeline
+from tests.support.inference_stack import Stack, drain, pipeline, published_stack
 
 pytestmark = pytest.mark.integration
 # The model's three inputs, all over the field x: A's own value shows in `last`, the window's size in `count`.
@@ -37,20 +37,12 @@ HOUR_MS = 3_600_000
 
 @pytest.fixture
 async def stack(redis_client: aioredis.Redis, namespace: str, tmp_path: Path) -> Stack:
-    stack = build_stack(redis_client, namespace, tmp_path)
-    await stack.publish(1)
-    return stack
+    return await published_stack(redis_client, namespace, tmp_path)
 
 
 def service(stack: Stack, entity_key: str, consumer: str = "c1", claim_idle_ms: int = 1000) -> InferenceService:
     config = pipeline("demo", stream="s", entity_key=entity_key, features=FEATURES, window={"events": 5})
     return stack.service(config, consumer, claim_idle_ms=claim_idle_ms)
-
-
-async def drain(service: InferenceService) -> None:
-    await service.process(await service.source_claim())  # a claim round also joins the replay stream
-    while entries := await service.collect():
-        await service.process(entries)
 
 
 async def dead_letter_an_hour_old_event(stack: Stack) -> str:

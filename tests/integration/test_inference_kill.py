@@ -13,7 +13,7 @@ import redis.asyncio as aioredis
 
 from domain.services.pipelines import group_name
 from tests.support.daemon import DaemonProcess
-from tests.support.inference_stack import build_stack, pipeline
+from tests.support.inference_stack import pipeline, published_stack
 from tests.support.webhook_sink import WebhookSink
 
 pytestmark = pytest.mark.integration
@@ -36,8 +36,7 @@ async def until(check: object, timeout: float) -> None:
 
 async def test_a_consumer_killed_mid_stream_loses_nothing_and_repeats_no_side_effect(
         redis_url: str, redis_client: aioredis.Redis, namespace: str, tmp_path: Path) -> None:
-    stack = build_stack(redis_client, namespace, tmp_path)
-    await stack.publish(1)
+    stack = await published_stack(redis_client, namespace, tmp_path)
     sink = WebhookSink(SECRET)
     await sink.start()
     hook = {"name": "hook", "type": "webhook", "url": sink.url, "secret": "hook-key", "timeout_s": 2}

@@ -14,16 +14,14 @@ from adapters.redis_streams.keys import Keys
 from domain.services.inference import InferenceService
 from domain.services.pipelines import group_name
 from domain.types.errors import InvalidSpec
-from tests.support.inference_stack import Stack, build_stack, pipeline
+from tests.support.inference_stack import Stack, pipeline, published_stack
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
 async def stack(redis_client: aioredis.Redis, namespace: str, tmp_path: Path) -> Stack:
-    stack = build_stack(redis_client, namespace, tmp_path)
-    await stack.publish(1)
-    return stack
+    return await published_stack(redis_client, namespace, tmp_path)
 
 
 def events(n: int, seed: int = 1) -> list[str]:

@@ -14,14 +14,13 @@ from pathlib import Path
 
 import pytest
 import redis.asyncio as aioredis
-from arq.connections import ArqRedis
 
 from adapters.arq.task_queue import ArqTaskQueue, queue_key
 from domain.services.dead_letter_replay import DeadLetterService
 from domain.services.inference import ACTIONS_QUEUE, InferenceService
 from domain.types.errors import Conflict
 from domain.types.pipelines import PipelineConfig
-from tests.support.inference_stack import Stack, build_stack, pipeline
+from tests.support.inference_stack import Stack, actions_queue, drain, pipeline, published_stack
 
 pytestmark = pytest.mark.integration
 UID_ONLY = json.dumps({"uid": "u1", "f0": 1, "f1": 2, "f2": 3})  # no `entity_id`: a dead letter for "p"
@@ -42,21 +41,9 @@ class Rig:
 
 @pytest.fixture
 async def rig(redis_url: str, redis_client: aioredis.Redis, namespace: str, tmp_path: Path) -> AsyncIterator[Rig]:
-    stack = build_stack(redis_client, namespace, tmp_path)
-    await stack.publish(1)
-    pool = ArqRedis.from_url(redis_url)
-    queue = ArqTaskQueue(pool, namespace)
-    try:
+    stack = await published_stack(redis_client, namespace, tmp_path)
+    async with actions_queue(redis_url, namespace) as queue:
         yield Rig(stack, queue, DeadLetterService(stack.dead_letters, queue))
-    finally:
-        await pool.aclose()
-
-
-async def drain(service: InferenceService) -> None:
-    """Claims first (they also join a replay stream), then reads until nothing is left."""
-    await service.process(await service.source_claim())
-    while entries := await service.collect():
-        await service.process(entries)
 
 
 async def parked_letter(rig: Rig, config: PipelineConfig) -> tuple[str, str]:

@@ -17,16 +17,14 @@ from adapters.system.clock import SystemClock
 from domain.services.serving import ModelWatcher, NoServableModel
 from domain.types.pipelines import PipelineConfig
 from tests.fakes.model_backend import MajorityModelBackend
-from tests.support.inference_stack import Stack, build_stack, pipeline
+from tests.support.inference_stack import Stack, pipeline, published_stack
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
 async def stack(redis_client: aioredis.Redis, namespace: str, tmp_path: Path) -> Stack:
-    stack = build_stack(redis_client, namespace, tmp_path)
-    await stack.publish(1)
-    return stack
+    return await published_stack(redis_client, namespace, tmp_path)
 
 
 def watcher(stack: Stack, config: PipelineConfig, consumer: str) -> ModelWatcher:

@@ -21,7 +21,7 @@ from domain.services.pipelines import PipelineService
 from domain.services.signal_recorder import SignalRecorder, recorder_group
 from domain.types.errors import InvalidSpec
 from domain.types.streams import Signal
-from tests.support.inference_stack import Stack, build_stack, pipeline
+from tests.support.inference_stack import Stack, pipeline, published_stack
 
 pytestmark = pytest.mark.integration
 DATA = pa.table({"uid": ["a", "b"], "f0": [1.0, 2.0], "churned": [0, 1]})  # a training table
@@ -29,9 +29,7 @@ DATA = pa.table({"uid": ["a", "b"], "f0": [1.0, 2.0], "churned": [0, 1]})  # a t
 
 @pytest.fixture
 async def stack(redis_client: aioredis.Redis, namespace: str, tmp_path: Path) -> Stack:
-    stack = build_stack(redis_client, namespace, tmp_path)
-    await stack.publish(1)
-    return stack
+    return await published_stack(redis_client, namespace, tmp_path)
 
 
 @pytest.fixture

@@ -3,14 +3,18 @@ scikit-learn decision tree (with its verified model.onnx) registered under `prod
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import redis.asyncio as aioredis
+from arq.connections import ArqRedis
 from sklearn.tree import DecisionTreeClassifier
 
+from adapters.arq.task_queue import ArqTaskQueue
 from adapters.filesystem.artifact_store import FilesystemArtifactStore
 from adapters.onnx.model_server import OnnxModelServer
 from adapters.redis.event_log import RedisEventLog
@@ -96,6 +100,32 @@ def build_stack(redis: aioredis.Redis, namespace: str, data_dir: Path) -> Stack:
                                 dead_letters)
     return Stack(redis, namespace, artifacts, registry, aliases, pipelines, producer, signals, dead_letters,
                  RedisEventLog(redis, namespace))
+
+
+async def published_stack(redis: aioredis.Redis, namespace: str, data_dir: Path) -> Stack:
+    """A stack whose model has version 1 published and under `production`, ready to serve."""
+    stack = build_stack(redis, namespace, data_dir)
+    await stack.publish(1)
+    return stack
+
+
+@asynccontextmanager
+async def actions_queue(redis_url: str, namespace: str) -> AsyncIterator[ArqTaskQueue]:
+    """The arq `actions` queue the pipelines enqueue their side effects on, closed after."""
+    pool = ArqRedis.from_url(redis_url)
+    try:
+        yield ArqTaskQueue(pool, namespace)
+    finally:
+        await pool.aclose()
+
+
+async def drain(*services: InferenceService) -> None:
+    """Everything the services' sources hold: claims first (a claim round also joins a replay stream),
+    then reads until nothing is left."""
+    for service in services:
+        await service.process(await service.source_claim())
+        while entries := await service.collect():
+            await service.process(entries)
 
 
 def pipeline(name: str = "p1", **overrides: Any) -> PipelineConfig:
