@@ -21,6 +21,11 @@ class SignalSink(Protocol):
     async def record_batch(self, pipeline: str, size: int, latencies_ms: Sequence[float], model_version: int) -> None:
         ...
 
+    async def record_serving(self, pipeline: str, model_version: int | None) -> None:
+        """The version the pipeline serves now (None: none), for `stats` before its next batch, which
+        states it again. Raises TransientError when the backend is unreachable."""
+        ...
+
     async def backlog(self, pipeline: str) -> int:
         """Signals the slowest reader has not acked yet (0 without readers): what the stream must keep.
         One round trip; raises TransientError when the backend is unreachable."""

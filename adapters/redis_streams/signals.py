@@ -85,13 +85,10 @@ def _row(signal: Signal) -> Any:
 
 # One call per batch for all the stats. The latest latencies are one string of float32s, appended
 # and cut to the last _SAMPLES here: a list of formatted numbers cost an encoding per event.
-# An empty batch only states the version served (0: none, read back as null): the model watcher's
-# word when it loads a version or has none to serve, which must not count as a batch.
 _RECORD = """
-redis.call('HSET', KEYS[1], 'model_version', ARGV[2])
-if tonumber(ARGV[1]) == 0 then return 0 end
 redis.call('HINCRBY', KEYS[1], 'events_processed', ARGV[1])
 redis.call('HINCRBY', KEYS[1], 'batches', 1)
+redis.call('HSET', KEYS[1], 'model_version', ARGV[2])
 local kept = redis.pcall('GET', KEYS[2])
 if type(kept) ~= 'string' then kept = '' end  -- none yet, or the list an older version kept
 kept = kept .. ARGV[3]
@@ -125,6 +122,11 @@ class RedisSignalSink:
         with transient_errors("stats write"):
             await self._record(keys=keys, args=[size, model_version, packed, f"{time.time():.3f}:{size}",
                                                 _SAMPLES * 4, _RATE_MARKS])
+
+    async def record_serving(self, pipeline: str, model_version: int | None) -> None:
+        with transient_errors("stats write"):  # 0 reads back as null: nothing served (versions start at 1)
+            key = self._keys.stats(pipeline, "counters")
+            await self._redis.hset(key, "model_version", model_version or 0)  # type: ignore[misc]
 
     async def backlog(self, pipeline: str) -> int:
         with transient_errors("signals backlog"):

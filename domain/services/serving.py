@@ -155,8 +155,8 @@ class ModelWatcher:
         try:
             if state[1] is not None or (self._reported is not None and self._reported[1] is not None):
                 await self._signals.mark_paused(self._config.name, self._holder, state[1], MARK_TTL_S)
-            if self._reported is None or self._reported[0] != state[0]:  # an empty batch: the version only
-                await self._signals.record_batch(self._config.name, 0, [], state[0])
+            if self._reported is None or self._reported[0] != state[0]:
+                await self._signals.record_serving(self._config.name, state[0] or None)
         except TransientError as exc:  # the stats lag; told again at the next check
             log.warning("pipeline %s: could not update its stats: %s", self._config.name, exc.message)
             return

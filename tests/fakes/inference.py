@@ -70,6 +70,7 @@ class InMemorySignalSink:
     def __init__(self) -> None:
         self.signals: dict[str, list[Signal]] = {}
         self.batches: list[int] = []
+        self.serving: dict[str, int | None] = {}
         self.fail_next = 0  # simulate a crash after predicting, before the ack
         self.recorded: dict[str, int | None] = {}
         self.backlog_calls = 0
@@ -83,6 +84,9 @@ class InMemorySignalSink:
 
     async def record_batch(self, pipeline: str, size: int, latencies_ms: Sequence[float], model_version: int) -> None:
         self.batches.append(size)
+
+    async def record_serving(self, pipeline: str, model_version: int | None) -> None:
+        self.serving[pipeline] = model_version
 
     async def backlog(self, pipeline: str) -> int:
         self.backlog_calls += 1
