@@ -30,14 +30,21 @@ class PipelineDeleted(Conflict):
     code = "pipeline_deleted"
 
 
+BULK_REPLAY_MAX = 10_000  # letters one bulk replay tries: bounds one request's time; `more` says to call again
+REPLAY_PAGE = 500
+
+
 @dataclass
 class BulkReplay:
     replayed: int = 0
     kept: dict[str, int] = field(default_factory=dict)  # event letters refused, per deleted pipeline
+    more: bool = False  # the call stopped at its limit with letters left
 
     def warnings(self) -> list[str]:
-        return [f"{count} event letter(s) of deleted pipeline {pipeline!r} kept, not replayed: PUT the pipeline "
+        kept = [f"{count} event letter(s) of deleted pipeline {pipeline!r} kept, not replayed: PUT the pipeline "
                 f"again, or DELETE the letters" for pipeline, count in self.kept.items()]
+        more = ["more letters remain than one bulk replay takes: call it again"] if self.more else []
+        return kept + more
 
 
 class DeadLetterService:
@@ -66,25 +73,42 @@ class DeadLetterService:
         await self._dlq.remove(letter.id)  # after the hand-off: a crash in between replays twice, never zero times
         return letter
 
-    async def replay_many(self, pipeline: str | None = None, kind: str | None = None, limit: int = 1000) -> int:
+    async def replay_many(self, pipeline: str | None = None, kind: str | None = None,
+                          limit: int = BULK_REPLAY_MAX) -> int:
         """How many were replayed (see replay_all)."""
         return (await self.replay_all(pipeline, kind, limit)).replayed
 
     async def replay_all(self, pipeline: str | None = None, kind: str | None = None,
-                         limit: int = 1000) -> BulkReplay:
-        """The oldest `limit` letters: a letter replayed or purged by another call meanwhile is skipped, an
-        event letter of a deleted pipeline is kept and counted in `kept`."""
-        done = BulkReplay()
-        for letter in await self._dlq.list(pipeline, kind, limit):
-            try:
-                await self.replay(letter.id)
-            except NotFound:
-                continue
-            except PipelineDeleted:
-                done.kept[letter.pipeline] = done.kept.get(letter.pipeline, 0) + 1
-                continue
-            done.replayed += 1
+                         limit: int = BULK_REPLAY_MAX) -> BulkReplay:
+        """Oldest first, a page at a time, until no letter is left or `limit` were tried (then `more`).
+
+        A replayed letter leaves the queue, so each page is read past the kept ones only (event letters
+        of deleted pipelines, counted in `kept`); a letter replayed or purged by another call meanwhile
+        is skipped."""
+        done, tried = BulkReplay(), set[str]()
+        while page := await self._unseen(pipeline, kind, done, tried, min(REPLAY_PAGE, limit - len(tried))):
+            for letter in page:
+                tried.add(letter.id)
+                await self._replay_counted(letter, done)
+        done.more = len(tried) >= limit and bool(await self._unseen(pipeline, kind, done, tried, 1))
         return done
+
+    async def _unseen(self, pipeline: str | None, kind: str | None, done: BulkReplay, tried: set[str],
+                      count: int) -> Sequence[DeadLetter]:
+        if count <= 0:
+            return []
+        kept = sum(done.kept.values())
+        return [d for d in await self._dlq.list(pipeline, kind, kept + count) if d.id not in tried][:count]
+
+    async def _replay_counted(self, letter: DeadLetter, done: BulkReplay) -> None:
+        try:
+            await self.replay(letter.id)
+        except NotFound:
+            return
+        except PipelineDeleted:
+            done.kept[letter.pipeline] = done.kept.get(letter.pipeline, 0) + 1
+            return
+        done.replayed += 1
 
     async def purge(self, letter_id: str) -> None:
         await self._dlq.get(letter_id)  # NotFound for an unknown id (404), not a silent no-op

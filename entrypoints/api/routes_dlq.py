@@ -30,10 +30,11 @@ async def list_letters(request: web.Request) -> web.Response:
 
 @routes.post("/v1/dlq/replay")
 async def replay_many(request: web.Request) -> web.Response:
-    """`skipped`: event letters of deleted pipelines, kept (a warning per pipeline says what to do)."""
+    """`skipped`: event letters of deleted pipelines, kept (a warning per pipeline says what to do);
+    `more`: letters remain past the most one call replays (BULK_REPLAY_MAX)."""
     pipeline, kind = _filters(request)
     done = await request.app[CONTAINER].dead_letter_service().replay_all(pipeline, kind)
-    return web.json_response({"replayed": done.replayed, "skipped": sum(done.kept.values()),
+    return web.json_response({"replayed": done.replayed, "skipped": sum(done.kept.values()), "more": done.more,
                               "warnings": done.warnings()}, status=202)
 
 

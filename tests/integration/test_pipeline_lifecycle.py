@@ -100,3 +100,26 @@ async def test_an_action_letter_of_a_deleted_pipeline_still_replays(rig: Rig) ->
     assert (done.replayed, done.kept) == (1, {})
     queued = await rig.stack.redis.zrange(queue_key(rig.stack.namespace, ACTIONS_QUEUE), 0, -1)
     assert [q.decode().removeprefix(rig.stack.namespace) for q in queued] == ["p:1-0:hook:replay:dl-1"]
+
+
+async def test_a_bulk_replay_pages_past_kept_letters_to_every_letter_and_says_when_it_stopped_short(
+        rig: Rig, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pages of 4: the 3 kept event letters (oldest, of a deleted pipeline) head every page it reads."""
+    monkeypatch.setattr("domain.services.dead_letter_replay.REPLAY_PAGE", 4)
+    for n in range(3):
+        await rig.stack.dead_letters.park("event", "gone", f"gone:{n}-0", "malformed", 1,
+                                          {"stream": "s", "id": f"{n}-0", "raw": "{}"})
+    await rig.stack.dead_letters.refuse_replays("gone")
+    action = {"name": "hook", "type": "webhook", "url": "http://127.0.0.1:9/hook"}
+    for n in range(10):
+        await rig.stack.dead_letters.park("action", "p", f"p:{n}-0:hook", "webhook answered 400", 3,
+                                          {"pipeline": "p", "key": f"p:{n}-0:hook", "action": action, "body": {}})
+
+    short = await rig.replays.replay_all(limit=7)  # the 3 kept, then 4 replayed: 6 left
+    assert (short.replayed, short.kept, short.more) == (4, {"gone": 3}, True)
+    assert "call it again" in short.warnings()[-1]
+    rest = await rig.replays.replay_all()
+    assert (rest.replayed, rest.kept, rest.more) == (6, {"gone": 3}, False)
+    assert {d.pipeline for d in await rig.stack.dead_letters.list(limit=100)} == {"gone"}
+    queued = await rig.stack.redis.zrange(queue_key(rig.stack.namespace, ACTIONS_QUEUE), 0, -1)
+    assert len(queued) == 10
