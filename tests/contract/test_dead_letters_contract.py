@@ -8,7 +8,7 @@ import pytest
 
 from adapters.redis_streams.dead_letters import RedisDeadLetters
 from domain.types.errors import NotFound
-from tests.fakes.inference import InMemoryDeadLetters
+from tests.fakes.dead_letters import InMemoryDeadLetters
 
 pytestmark = pytest.mark.contract
 

@@ -12,10 +12,10 @@ from domain.services.serving import ModelWatcher
 from domain.types.pipelines import PipelineConfig
 from tests.fakes.artifact_store import InMemoryArtifactStore
 from tests.fakes.clock import FakeClock
+from tests.fakes.dead_letters import InMemoryDeadLetters
 from tests.fakes.event_log import InMemoryEventLog
 from tests.fakes.inference import (
     FakeModelServer,
-    InMemoryDeadLetters,
     InMemoryEntityStateStore,
     InMemorySignalSink,
     InMemoryWindowStore,

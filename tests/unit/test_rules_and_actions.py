@@ -10,7 +10,8 @@ from domain.services.rules import evaluate_batch
 from domain.types.errors import InvalidSpec, PermanentError, TransientError
 from domain.types.rules import RuleSpec
 from domain.types.streams import EntityState, Signal
-from tests.fakes.inference import InMemoryActionLedger, InMemoryDeadLetters, RecordingExecutor
+from tests.fakes.dead_letters import InMemoryDeadLetters
+from tests.fakes.inference import InMemoryActionLedger, RecordingExecutor
 from tests.fakes.task_queue import InMemoryTaskQueue
 
 pytestmark = pytest.mark.unit
