@@ -14,3 +14,7 @@ class CronCalendar(Protocol):
     def next_times(self, expression: str, timezone: str, after: datetime, count: int) -> list[datetime]:
         """The next `count` fire times strictly after `after`, as aware UTC datetimes."""
         ...
+
+    def previous_time(self, expression: str, timezone: str, at: datetime) -> datetime | None:
+        """The latest fire time at or before `at` (aware UTC), or None when it never fired before `at`."""
+        ...

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import CroniterBadCronError, CroniterBadDateError, croniter
@@ -32,6 +32,19 @@ class CroniterCalendar:
             return [iterator.get_next(datetime).astimezone(UTC) for _ in range(count)]
         except (CroniterBadCronError, CroniterBadDateError) as exc:
             raise InvalidSpec(f"cron expression {expression!r} never fires: {exc}", {"field": "cron"}) from exc
+
+
+    def previous_time(self, expression: str, timezone: str, at: datetime) -> datetime | None:
+        self.validate(expression, timezone)
+        # croniter's previous fire is strictly before its base: a base inside `at`'s minute includes that minute.
+        base = at.replace(second=0, microsecond=0) + timedelta(seconds=1)
+        try:
+            fire: datetime = croniter(expression, base.astimezone(_zone(timezone))).get_prev(datetime)
+        except CroniterBadDateError:  # no fire that far back (e.g. "0 0 30 2 *": never)
+            return None
+        except CroniterBadCronError as exc:
+            raise InvalidSpec(f"invalid cron expression {expression!r}: {exc}", {"field": "cron"}) from exc
+        return fire.astimezone(UTC)
 
 
 def _problem(expression: str) -> str | None:

@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import Any
 
 from domain.services.ingestion import IngestionService
-from domain.services.schedule_fires import Timing, latest_due, stamp
+from domain.services.schedule_fires import Timing, latest_due, settled, stamp
 from domain.types.errors import ArtifactNotFound, InvalidIdentifier, InvalidSpec, MlplaneError, NotFound
 from domain.types.ingestion import Dispatch, IngestionSpec
 from domain.types.lifecycle import iso, parse_iso
@@ -167,15 +167,13 @@ class IngestionScheduleService:
         return submitted
 
     async def _fire_once(self, schedule: IngestionSchedule, fire: datetime) -> str | None:
-        """The fire's ingestion id: the recorded one when it was submitted already, None when a later fire
-        was (a worker whose clock lags must not run an older fire again)."""
+        """The fire's ingestion id: the recorded one when it was submitted already, None when it is settled
+        otherwise (a later fire was recorded, or its submission failed past the retry window)."""
         last = await self.last_run(schedule.name)
         if last is not None:
-            last_fire = parse_iso(last["fire_time"])
-            if last_fire > fire:
-                return None
-            if last_fire == fire and last["ingestion_id"] is not None:
-                return str(last["ingestion_id"])
+            done, recorded = settled(fire, parse_iso(last["fire_time"]), last["ingestion_id"], self._clock.now())
+            if done:
+                return recorded
         return await self._fire(schedule, fire)
 
     async def _fire(self, schedule: IngestionSchedule, fire: datetime) -> str | None:
@@ -183,7 +181,7 @@ class IngestionScheduleService:
             record = await self._ingestions.submit(schedule.spec(), fire_id(schedule.name, fire))
         except MlplaneError as exc:  # no file yet, a broken source, Redis away: the others still run
             log.warning("ingestion schedule %s did not run at %s: %s", schedule.name, iso(fire), exc.message)
-            # Later ticks in the lookback window try again (files may land a little late).
+            # Later ticks try again for a while (files may land a little late): schedule_fires.RETRY_FOR.
             await self._record(schedule.name, {"fire_time": iso(fire), "ingestion_id": None, "warning": exc.message})
             return None
         await self._record(schedule.name, {"fire_time": iso(fire), "ingestion_id": record.id, "warning": None})

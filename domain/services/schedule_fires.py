@@ -1,14 +1,17 @@
 """Which fire time a schedule's minute tick runs (shared by retrain and ingestion schedules).
 
-The rule: a tick at `now` runs the latest fire time that is
+The rule: a tick at `now` runs the latest fire time at or before now, if it is
 - after the moment the schedule's current timing took effect (`active_since`: it was created, its
   cron or time zone changed, or it was enabled again), so a new schedule never runs a fire from
-  before it existed;
-- within LOOKBACK of now, so fires missed while no worker ran (a restart, a deploy) still run once;
-- at or before now.
-Only the latest one runs: a daemon that was down for several fires of a frequent cron catches up
-with one run, not a burst. Each fire's job id is derived from the fire time, so every worker and
-every repeated tick that sees the same fire submits the same job, which exists once.
+  before it existed (a schedule stored before that was recorded looks back LOOKBACK only);
+- not a fire already dealt with, by the record of the schedule's latest fire (`settled`).
+So fires missed while no worker ran (a restart, a deploy: however long) run once, the latest of
+them: a weekly retrain due during a deploy runs when the workers are back, not a week later, and
+a daemon that was down for several fires of a frequent cron catches up with one run, not a burst.
+Each fire's job id is derived from the fire time, so every worker and every repeated tick that
+sees the same fire submits the same job, which exists once; the record keeps a fire from running
+again after its job record expired, and a worker whose clock lags from running an older fire.
+A fire whose submission failed (no file yet, Redis away) is tried again for RETRY_FOR, then left.
 """
 
 from __future__ import annotations
@@ -20,17 +23,27 @@ from domain.types.lifecycle import iso, parse_iso
 from ports.calendar import CronCalendar
 
 LOOKBACK = timedelta(minutes=10)
-# Cron fires at most once a minute: this many fire times always reach past the lookback window.
-_MAX_FIRES = int(LOOKBACK / timedelta(minutes=1)) + 1
+RETRY_FOR = timedelta(minutes=10)
 
 
 def latest_due(calendar: CronCalendar, cron: str, timezone: str, now: datetime,
                active_since: datetime | None) -> datetime | None:
-    """The fire time a tick at `now` runs, or None. Without `active_since` (a schedule stored before it
-    was recorded) only the lookback bounds it."""
-    start = now - LOOKBACK if active_since is None else max(active_since, now - LOOKBACK)
-    due = [fire for fire in calendar.next_times(cron, timezone, start, _MAX_FIRES) if fire <= now]
-    return due[-1] if due else None
+    """The fire time a tick at `now` is due to run, or None (before `settled` checks the record)."""
+    fire = calendar.previous_time(cron, timezone, now)
+    floor = now - LOOKBACK if active_since is None else active_since
+    return fire if fire is not None and fire > floor else None
+
+
+def settled(fire: datetime, last_fire: datetime | None, last_id: str | None, now: datetime) -> tuple[bool, str | None]:
+    """Whether the due `fire` was dealt with already, given the schedule's latest fire record (its fire
+    time and the id it submitted, None when that failed): (True, the recorded id) for the same fire
+    submitted before; (True, None) for a later fire recorded (a lagging clock) or a failed fire past
+    its retries; (False, None) when it is to be submitted."""
+    if last_fire is None or last_fire < fire:
+        return False, None
+    if last_fire > fire or last_id is not None:
+        return True, last_id if last_fire == fire else None
+    return now - fire > RETRY_FOR, None
 
 
 @dataclass(frozen=True)

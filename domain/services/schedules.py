@@ -1,6 +1,6 @@
 """Per-model retraining schedules (cron + explicit time zone, weekly by default), kept in the
 artifact store next to the model, and the tick that turns the due fire time into a retrain job
-(which fire is due: see schedule_fires)."""
+(which fire is due: see schedule_fires). The latest fire's outcome is kept next to the schedule."""
 
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ from typing import Any
 
 from domain.services.retrain_jobs import RetrainJobs
 from domain.services.retrain_policy import RetrainRequest
-from domain.services.schedule_fires import Timing, latest_due, stamp
+from domain.services.schedule_fires import Timing, latest_due, settled, stamp
 from domain.types.errors import ArtifactNotFound, DomainError
 from domain.types.identifiers import model_name
-from domain.types.lifecycle import iso
+from domain.types.lifecycle import iso, parse_iso
 from ports.artifact_store import ArtifactStore
 from ports.calendar import CronCalendar
 from ports.clock import Clock
@@ -81,6 +81,7 @@ class ScheduleService:
         if await self.get(model) is None:
             return False
         await self._store.delete(_key(model))
+        await self._store.delete(_last_fire_key(model))
         return True
 
     def next_runs(self, schedule: Schedule, count: int = 5) -> list[str]:
@@ -95,12 +96,39 @@ class ScheduleService:
                 continue
             try:
                 fire = latest_due(self._calendar, schedule.cron, schedule.timezone, now, schedule.timing().since())
-                if fire is not None:
-                    job_id = fire_job_id(schedule.model, fire)
-                    requested.append((await self._retrains.request(schedule.request(), job_id)).id)
+                job_id = None if fire is None else await self._fire_once(schedule, fire, now)
             except DomainError as exc:  # one broken schedule must not block the others
                 log.warning("schedule of %s did not run: %s", schedule.model, exc.message)
+                continue
+            if job_id is not None:
+                requested.append(job_id)
         return requested
+
+    async def last_fire(self, model: str) -> dict[str, Any] | None:
+        """{"fire_time", "job_id", "warning"} of the latest fire, or None before the first."""
+        try:
+            out: dict[str, Any] = json.loads(await self._store.get(_last_fire_key(model)))
+            return out
+        except ArtifactNotFound:
+            return None
+
+    async def _fire_once(self, schedule: Schedule, fire: datetime, now: datetime) -> str | None:
+        last = await self.last_fire(schedule.model)
+        if last is not None:
+            done, recorded = settled(fire, parse_iso(last["fire_time"]), last["job_id"], now)
+            if done:
+                return recorded
+        try:
+            job = await self._retrains.request(schedule.request(), fire_job_id(schedule.model, fire))
+        except DomainError as exc:
+            await self._record(schedule.model, {"fire_time": iso(fire), "job_id": None, "warning": exc.message})
+            raise
+        await self._record(schedule.model, {"fire_time": iso(fire), "job_id": job.id, "warning": None})
+        return job.id
+
+    async def _record(self, model: str, outcome: dict[str, Any]) -> None:
+        if await self.last_fire(model) != outcome:  # a repeated failure writes nothing
+            await self._store.put(_last_fire_key(model), json.dumps(outcome).encode())
 
 
 def fire_job_id(model: str, fire: datetime) -> str:
@@ -110,3 +138,7 @@ def fire_job_id(model: str, fire: datetime) -> str:
 
 def _key(model: str) -> str:
     return f"models/{model_name(model)}/schedule.json"
+
+
+def _last_fire_key(model: str) -> str:
+    return f"models/{model_name(model)}/schedule_last_fire.json"

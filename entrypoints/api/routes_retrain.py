@@ -39,7 +39,7 @@ async def set_schedule(request: web.Request) -> web.Response:
     # promotion, and its fires are skipped (logged) until the alias exists.
     warnings = await request.app[CONTAINER].retrain_jobs().check(wanted.request(), versions)
     schedule = await schedules.set(wanted)
-    return web.json_response({**_view(schedules, schedule), "warnings": warnings})
+    return web.json_response({**await _view(schedules, schedule), "warnings": warnings})
 
 
 @routes.get("/v1/models/{name}/schedule")
@@ -50,7 +50,7 @@ async def get_schedule(request: web.Request) -> web.Response:
     if schedule is None:
         await request.app[CONTAINER].registry().list_versions(name)  # an unknown model: its own 404
         raise ScheduleNotFound(f"model {name!r} has no retraining schedule; PUT one to create it", {"model": name})
-    return web.json_response(_view(schedules, schedule))
+    return web.json_response(await _view(schedules, schedule))
 
 
 @routes.delete("/v1/models/{name}/schedule")
@@ -64,14 +64,16 @@ async def delete_schedule(request: web.Request) -> web.Response:
 @routes.get("/v1/schedules")
 async def list_schedules(request: web.Request) -> web.Response:
     schedules = request.app[CONTAINER].schedules()
-    return web.json_response({"schedules": [_view(schedules, s) for s in await schedules.all()]})
+    return web.json_response({"schedules": [await _view(schedules, s) for s in await schedules.all()]})
 
 
-def _view(schedules: ScheduleService, schedule: Schedule) -> dict[str, object]:
+async def _view(schedules: ScheduleService, schedule: Schedule) -> dict[str, object]:
+    """`last_fire`: the latest fire's time and job id (null, with a warning, when it could not be requested)."""
     try:
         next_runs, error = (schedules.next_runs(schedule) if schedule.enabled else []), None
     except DomainError as exc:  # stored by an older release under rules that now refuse it: shown, never a 422
         next_runs, error = [], f"{exc.message}; PUT the schedule again with a valid cron"
     return {"model": schedule.model, "cron": schedule.cron, "timezone": schedule.timezone,
             "enabled": schedule.enabled, "retrain": schedule.retrain, "created_at": schedule.created_at,
-            "active_since": schedule.active_since, "next_runs": next_runs, **({"error": error} if error else {})}
+            "active_since": schedule.active_since, "next_runs": next_runs,
+            "last_fire": await schedules.last_fire(schedule.model), **({"error": error} if error else {})}
