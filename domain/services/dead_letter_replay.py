@@ -31,7 +31,6 @@ class PipelineDeleted(Conflict):
 
 
 BULK_REPLAY_MAX = 10_000  # letters one bulk replay tries: bounds one request's time; `more` says to call again
-REPLAY_PAGE = 500
 
 
 @dataclass
@@ -80,25 +79,15 @@ class DeadLetterService:
 
     async def replay_all(self, pipeline: str | None = None, kind: str | None = None,
                          limit: int = BULK_REPLAY_MAX) -> BulkReplay:
-        """Oldest first, a page at a time, until no letter is left or `limit` were tried (then `more`).
-
-        A replayed letter leaves the queue, so each page is read past the kept ones only (event letters
-        of deleted pipelines, counted in `kept`); a letter replayed or purged by another call meanwhile
-        is skipped."""
-        done, tried = BulkReplay(), set[str]()
-        while page := await self._unseen(pipeline, kind, done, tried, min(REPLAY_PAGE, limit - len(tried))):
-            for letter in page:
-                tried.add(letter.id)
-                await self._replay_counted(letter, done)
-        done.more = len(tried) >= limit and bool(await self._unseen(pipeline, kind, done, tried, 1))
+        """The oldest `limit` letters as the call finds them (`more` when there were more); a letter
+        replayed or purged by another call meanwhile is skipped, an event letter of a deleted pipeline is
+        kept and counted in `kept`. Only those: an event that fails again is parked anew, under a new id,
+        and must not be replayed again by the same call (it would loop until the limit)."""
+        letters = await self._dlq.list(pipeline, kind, limit + 1)
+        done = BulkReplay(more=len(letters) > limit)
+        for letter in letters[:limit]:
+            await self._replay_counted(letter, done)
         return done
-
-    async def _unseen(self, pipeline: str | None, kind: str | None, done: BulkReplay, tried: set[str],
-                      count: int) -> Sequence[DeadLetter]:
-        if count <= 0:
-            return []
-        kept = sum(done.kept.values())
-        return [d for d in await self._dlq.list(pipeline, kind, kept + count) if d.id not in tried][:count]
 
     async def _replay_counted(self, letter: DeadLetter, done: BulkReplay) -> None:
         try:

@@ -7,6 +7,7 @@ Real Redis streams, dead-letter queue, pipeline store and arq `actions` queue.
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -102,18 +103,21 @@ async def test_an_action_letter_of_a_deleted_pipeline_still_replays(rig: Rig) ->
     assert [q.decode().removeprefix(rig.stack.namespace) for q in queued] == ["p:1-0:hook:replay:dl-1"]
 
 
-async def test_a_bulk_replay_pages_past_kept_letters_to_every_letter_and_says_when_it_stopped_short(
-        rig: Rig, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Pages of 4: the 3 kept event letters (oldest, of a deleted pipeline) head every page it reads."""
-    monkeypatch.setattr("domain.services.dead_letter_replay.REPLAY_PAGE", 4)
-    for n in range(3):
+async def park_actions(rig: Rig, pipeline_name: str, count: int, first: int = 0) -> None:
+    action = {"name": "hook", "type": "webhook", "url": "http://127.0.0.1:9/hook"}
+    for n in range(first, first + count):
+        key = f"{pipeline_name}:{n}-0:hook"
+        await rig.stack.dead_letters.park("action", pipeline_name, key, "webhook answered 400", 3,
+                                          {"pipeline": pipeline_name, "key": key, "action": action, "body": {}})
+
+
+async def test_a_bulk_replay_takes_the_letters_it_finds_past_the_kept_ones_and_says_when_more_remain(
+        rig: Rig) -> None:
+    for n in range(3):  # the oldest: event letters of a deleted pipeline
         await rig.stack.dead_letters.park("event", "gone", f"gone:{n}-0", "malformed", 1,
                                           {"stream": "s", "id": f"{n}-0", "raw": "{}"})
     await rig.stack.dead_letters.refuse_replays("gone")
-    action = {"name": "hook", "type": "webhook", "url": "http://127.0.0.1:9/hook"}
-    for n in range(10):
-        await rig.stack.dead_letters.park("action", "p", f"p:{n}-0:hook", "webhook answered 400", 3,
-                                          {"pipeline": "p", "key": f"p:{n}-0:hook", "action": action, "body": {}})
+    await park_actions(rig, "p", 10)
 
     short = await rig.replays.replay_all(limit=7)  # the 3 kept, then 4 replayed: 6 left
     assert (short.replayed, short.kept, short.more) == (4, {"gone": 3}, True)
@@ -121,5 +125,18 @@ async def test_a_bulk_replay_pages_past_kept_letters_to_every_letter_and_says_wh
     rest = await rig.replays.replay_all()
     assert (rest.replayed, rest.kept, rest.more) == (6, {"gone": 3}, False)
     assert {d.pipeline for d in await rig.stack.dead_letters.list(limit=100)} == {"gone"}
-    queued = await rig.stack.redis.zrange(queue_key(rig.stack.namespace, ACTIONS_QUEUE), 0, -1)
-    assert len(queued) == 10
+
+
+async def test_a_letter_parked_again_while_a_bulk_replay_runs_waits_for_the_next_one(rig: Rig) -> None:
+    """Each replayed action fails at once and is parked anew (a new letter id): one call replays each once."""
+    await park_actions(rig, "p", 5)
+    enqueue, parked_again = rig.queue.enqueue, itertools.count(100)
+
+    async def failing_again(name: str, payload: dict[str, object], **options: object) -> object:
+        await park_actions(rig, "p", 1, first=next(parked_again))
+        return await enqueue(name, payload, **options)  # type: ignore[arg-type]
+
+    rig.queue.enqueue = failing_again  # type: ignore[method-assign]
+    done = await rig.replays.replay_all()
+    assert (done.replayed, done.more) == (5, False)
+    assert len(await rig.stack.dead_letters.list(limit=100)) == 5  # the new letters, untouched
