@@ -18,6 +18,7 @@ from aiohttp import web
 
 from domain.services.ingestion import COMMIT_QUEUE
 from domain.services.training import TRAINING_QUEUE
+from domain.types.redaction import redact_urls
 from domain.types.secrets import Secret
 from entrypoints.api.app import create_app
 from entrypoints.container import Container
@@ -102,7 +103,8 @@ async def _start_api(container: Container, settings: Settings, token: Secret | N
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.port)
     await site.start()
-    _print_banner(settings, _bound_port(runner, settings.port), auth=token is not None)
+    _print_banner(settings, _bound_port(runner, settings.port), auth=token is not None,
+                  redis_url=container.redis_url())
     return runner
 
 
@@ -113,7 +115,7 @@ def _bound_port(runner: web.AppRunner, requested: int) -> int:
     return requested
 
 
-def _print_banner(settings: Settings, port: int, auth: bool) -> None:
+def _print_banner(settings: Settings, port: int, auth: bool, redis_url: str) -> None:
     host = settings.host if ":" not in settings.host else f"[{settings.host}]"
     base = f"http://{host}:{port}"
     lines = [
@@ -124,8 +126,17 @@ def _print_banner(settings: Settings, port: int, auth: bool) -> None:
         f"  Events     ws://{host}:{port}/v1/training-jobs/<job id>/events",
         f"  Health     {base}/healthz  {base}/readyz  {base}/metrics",
         f"  Data dir   {settings.data_dir.resolve()}",
+        _redis_line(settings, redis_url),
     ]
     print("\n".join(lines), flush=True)
+
+
+def _redis_line(settings: Settings, url: str) -> str:
+    """Separate `mlplane inference` / `mlplane worker` processes join this daemon through its Redis:
+    the embedded server's URL is known only once it runs, so it is shown here (a password never is)."""
+    if settings.redis_url:
+        return f"  Redis      {redact_urls(url)}  (MLPLANE_REDIS_URL)"
+    return f"  Redis      {url}  (embedded; separate processes: MLPLANE_REDIS_URL={url} mlplane inference ...)"
 
 
 def _stop_event() -> asyncio.Event:

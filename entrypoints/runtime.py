@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import contextlib
-import logging
 from collections.abc import AsyncIterator
 
 import anyio
+import structlog
 
 from adapters.embedded_redis.server import EmbeddedRedisServer
+from domain.types.redaction import redact_urls
 from entrypoints.cloud_clients import ensure_bucket
 from entrypoints.container import Container
 from entrypoints.settings import Settings
 
-log = logging.getLogger(__name__)
+# structlog, not stdlib logging: its keyword fields reach the JSON line (stdlib `extra=` fields do not).
+log = structlog.get_logger(__name__)
 
 
 class StartupError(RuntimeError):
@@ -35,7 +37,7 @@ async def open_runtime(container: Container) -> AsyncIterator[Container]:
         try:
             await container.redis().ping()
         except Exception as exc:
-            raise StartupError(f"Redis at {_redacted(redis_url)} does not answer: {exc}") from exc
+            raise StartupError(f"Redis at {redact_urls(redis_url)} does not answer: {exc}") from exc
         if settings.profile == "emulated":
             await _prepare_emulated(container, settings)
         yield container
@@ -55,7 +57,8 @@ async def _start_embedded_redis(settings: Settings, stack: contextlib.AsyncExitS
     server = EmbeddedRedisServer(settings.data_dir.resolve() / "redis")
     url = await server.start()
     stack.push_async_callback(server.stop)
-    log.info("embedded redis started", extra={"url": url})
+    # The URL separate processes (`mlplane inference`, `mlplane worker`) need as MLPLANE_REDIS_URL.
+    log.info("embedded redis started", url=url, data_dir=str(server.data_dir))
     return url
 
 
@@ -79,8 +82,3 @@ async def _close_resources(container: Container) -> None:
         with contextlib.suppress(Exception):
             container.warehouse().close()
 
-
-def _redacted(url: str) -> str:
-    """Never log a password embedded in a Redis URL."""
-    scheme, _, rest = url.partition("://")
-    return f"{scheme}://***@{rest.split('@', 1)[1]}" if "@" in rest else url

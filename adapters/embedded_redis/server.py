@@ -1,7 +1,9 @@
 """A private redis-server/valkey-server child process for the `local` profile and for tests.
 
-Append-only file in the data dir (so queued jobs survive a restart), bound to one host on a free
-port, and tied to our process with PR_SET_PDEATHSIG so it never outlives a kill -9 of the daemon.
+Append-only file in the data dir (so queued jobs survive a restart), bound to one host on the port of
+its last start when that port is free (so a separate consumer's MLPLANE_REDIS_URL stays right across a
+restart), else on a free one, and tied to our process with PR_SET_PDEATHSIG so it never outlives a
+kill -9 of the daemon.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import functools
 import os
 import signal
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 
@@ -25,7 +28,9 @@ class EmbeddedRedisServer:
         self.data_dir = Path(data_dir).resolve()  # the server's --dir must not depend on its cwd
         self.host = host
         self.port = port
+        self._fixed_port = port
         self.pidfile = self.data_dir / "redis.pid"
+        self.portfile = self.data_dir / "redis.port"  # the port of the last start, tried first
         self.logfile = self.data_dir / "redis.log"
         self._process: asyncio.subprocess.Process | None = None
 
@@ -37,14 +42,35 @@ class EmbeddedRedisServer:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         await self._stop_leftover()
         binary = find_binary()
-        fixed = self.port is not None
-        # A port found free by bind-and-close can be taken before the server binds it: retry.
-        for _ in range(1 if fixed else 3):
-            self.port = self.port if fixed else free_port(self.host)
+        for port in self._candidate_ports():
+            self.port = port
             process = await self._spawn(binary)
             if await self._became_ready(process, timeout):
+                self._remember_port()
                 return self.url
         raise self._failure(f"exited with status {process.returncode}")
+
+    def _candidate_ports(self) -> Iterator[int]:
+        """The port we were given; else the last start's, then free ones (a port found free by
+        bind-and-close can be taken before the server binds it: three tries)."""
+        if self._fixed_port is not None:
+            yield self._fixed_port
+            return
+        if (last := self._last_port()) is not None:
+            yield last
+        for _ in range(3):
+            yield free_port(self.host)
+
+    def _last_port(self) -> int | None:
+        try:
+            port = int(self.portfile.read_text().strip())
+        except (OSError, ValueError):  # a first start, or an unreadable file: any free port will do
+            return None
+        return port if 0 < port < 65536 else None  # port 0 would mean no TCP listener at all
+
+    def _remember_port(self) -> None:
+        with contextlib.suppress(OSError):  # only a convenience: the next start then takes a free port
+            self.portfile.write_text(f"{self.port}\n")
 
     async def _spawn(self, binary: Path) -> asyncio.subprocess.Process:
         preexec = functools.partial(die_with_parent, os.getpid()) if sys.platform == "linux" else None
