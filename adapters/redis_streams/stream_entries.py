@@ -18,23 +18,33 @@ def read_entries(items: Any) -> list[Read]:
     """An entry trimmed while pending comes back empty and is skipped."""
     if items and isinstance(items[0][0], bytes):  # the usual client: one decode per value, nothing else
         try:
-            return [(i.decode(), f[b"data"].decode() if b"data" in f else "", "") for i, f in items if f]
-        except UnicodeDecodeError:  # some client wrote bytes that are not text: decode entry by entry
+            return [(i.decode(), f[b"data"].decode(), "") for i, f in items if f]
+        except (UnicodeDecodeError, KeyError):  # bytes that are not text, or no `data`: entry by entry
             pass
     return [(text(i), *data_text(f)) for i, f in items or [] if f]
 
 
 def data_text(fields: Any) -> tuple[str, str]:
-    """The `data` field as text (no field: "", which the parser dead-letters), and why it cannot be
-    read. Bytes that are not UTF-8 must not fail the read: the entry would stay pending and stop
-    the pipeline at every retry. They are kept escaped (\\xff) for the dead letter instead."""
+    """The `data` field as text, and why it cannot be read ("" when it can): an entry with no `data`
+    (some client XADDed other fields) is dead-lettered saying so. Bytes that are not UTF-8 must not
+    fail the read: the entry would stay pending and stop the pipeline at every retry. They are kept
+    escaped (\\xff) for the dead letter instead."""
     value = fields.get(b"data", fields.get("data")) if fields else None
+    if value is None:
+        return "", f"the entry has no 'data' field (it has {_names(fields)}): put the event's JSON text in 'data'"
     if not isinstance(value, bytes):
-        return ("" if value is None else value), ""
+        return value, ""
     try:
         return value.decode(), ""
     except UnicodeDecodeError as exc:
         return value.decode(errors="backslashreplace"), f"data is not UTF-8 text (byte {exc.start}: {exc.reason})"
+
+
+def _names(fields: Any) -> str:
+    """The entry's field names for a reason: escaped if not text, and only the first few."""
+    names = [k.decode(errors="backslashreplace") if isinstance(k, bytes) else str(k) for k in (fields or {})]
+    shown = ", ".join(repr(n[:40]) for n in names[:5])
+    return (shown + f" and {len(names) - 5} more") if len(names) > 5 else shown or "no fields"
 
 
 def id_key(entry_id: str) -> tuple[int, int]:

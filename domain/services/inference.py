@@ -1,12 +1,14 @@
 """InferenceService: one pipeline's consumer loop — micro-batch, window, featurize, predict, signal, act, ack.
 
 Order per batch (what makes a crash anywhere safe): dead-letter what can never work, update the
-windows (idempotent by StreamEntry.position), predict, write the signals, enqueue the actions
-(idempotent by key), remember rule state, and only then ack (the batch's stats are recorded alongside). A
-consumer killed before the ack leaves its entries pending; another consumer claims them after
-`claim_idle_ms` and redoes the same steps, which produce the same signal (deduped by event id
-downstream) and the same action keys.
-While the signals recorder lags more than `max_signal_backlog` entries, new input waits unread.
+windows (idempotent by StreamEntry.position), predict, write the signals, decide which rules fire
+(atomically per entity, with the rule state shared by every consumer), enqueue their actions
+(idempotent by key), and only then ack (the batch's stats are recorded alongside). A consumer killed
+before the ack leaves its entries pending; another consumer claims them after `claim_idle_ms` and
+redoes the same steps, which produce the same signal (deduped by event id downstream) and the same
+action keys (a rule fired for an event fires again for it: rules.decide).
+While the signals recorder lags more than `max_signal_backlog` entries, new input waits unread; while
+this consumer has no model to serve, it reads and claims nothing at all.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from domain.types.errors import TransientError
 from domain.types.event_batch import EventBatch, parse_batch
 from domain.types.pipelines import PipelineConfig
 from domain.types.signal_batch import SignalBatch
-from domain.types.streams import Prediction, Signal, StreamEntry
+from domain.types.streams import Prediction, StreamEntry
 from ports.clock import Clock
 from ports.dead_letters import DeadLetters
 from ports.entity_state import EntityStateStore
@@ -54,6 +56,8 @@ class InferenceService:
         self._claim_idle_ms = claim_idle_ms
         self._backpressure = SignalBackpressure(config.name, signals, clock, max_signal_backlog, backlog_check_s)
         self._fields = config.fields  # a property that builds a tuple: computed once, used per batch
+        self._actions = {a.name: a for a in config.actions}  # names are unique (PipelineConfig checks)
+        self._reads_previous = rules.reads_previous(config.rules)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Serve until `stop` is set; transient failures pause and retry (nothing is acked meanwhile).
@@ -62,15 +66,19 @@ class InferenceService:
         crash leaves pending per entity, and a redelivered event whose window rows were trimmed
         meanwhile would get different features (measured gain of the overlap: ~1.1x).
         A pause for the signals recorder stops new reads only: stale entries are still claimed, and
-        the pipeline's stats show `paused` until this consumer resumes or stops."""
+        the pipeline's stats show `paused` until this consumer resumes or stops. With no model, the
+        consumer takes nothing: what it held would wait, be claimed again (a delivery more each
+        time), and be dead-lettered as redelivered too often while another consumer serves."""
         claim_every = max(0.05, self._claim_idle_ms / 4000)
         next_claim = 0.0
         while not stop.is_set():
             try:  # an exception leaves the failed batch pending: redelivered, then dead-lettered after K tries
+                held = await self._backpressure.holds()  # told to the stats even while there is no model
+                await self._watcher.current()  # NoServableModel: read and claim nothing (see above)
                 if (now := self._clock.now().timestamp()) >= next_claim:
                     next_claim = now + claim_every
                     await self.process(await self.source_claim())
-                if await self._backpressure.holds():
+                if held:
                     await self._clock.sleep(PAUSED_POLL_S)
                     continue
                 await self.process(await self.collect())
@@ -121,7 +129,7 @@ class InferenceService:
             now = self._clock.now().timestamp()
             signals = _signals(events, served, predictions, matrix.tolist(), now)
             await self._signals.write(self.config.name, signals)
-            await self._act(signals, now)
+            await self._act(signals, events.positions, now)
             await self._ack_and_record(ids, signals, served.version)
         else:
             await self._source.ack(ids)
@@ -148,19 +156,21 @@ class InferenceService:
                                  entry.deliveries, {"stream": self.config.stream, "id": entry.id, "raw": entry.raw})
         return events
 
-    async def _act(self, signals: Sequence[Signal], now: float) -> None:
+    async def _act(self, signals: SignalBatch, positions: Sequence[str], now: float) -> None:
+        """Enqueue the actions of the rules that fire. The entity state decides and records what fires before
+        the enqueue: a crash between the two fires the same rules again at the redelivery (same keys)."""
         if not self.config.rules:
             return
-        entities = list(dict.fromkeys(s.entity for s in signals))
-        previous = await self._states.get_many(self.config.name, entities)
-        triggered, states = rules.evaluate_batch(self.config.rules, signals, previous, now)
-        specs = {a.name: a for a in self.config.actions}
-        for signal, name in triggered:
+        picked = rules.candidates(self.config.rules, signals, positions, self._reads_previous)
+        if not picked:
+            return
+        fired = await self._states.fire(self.config.name, [item for _, item in picked], now)
+        chosen = [(signals[index], names) for (index, _), names in zip(picked, fired, strict=True) if names]
+        for signal, name in rules.triggered(self.config.rules, chosen):
             key = action_key(self.config.name, signal.event_id, name)
-            payload = {"pipeline": self.config.name, "key": key, "action": specs[name].to_dict(),
+            payload = {"pipeline": self.config.name, "key": key, "action": self._actions[name].to_dict(),
                        "body": {"pipeline": self.config.name, "action": name, **signal.to_dict()}}
             await self._queue.enqueue(ACTION_TASK, payload, job_id=key, queue=ACTIONS_QUEUE)
-        await self._states.put_many(self.config.name, {e: states[e] for e in entities})
 
 
 def _signals(events: EventBatch, served: Served, predictions: list[Prediction], rows: list[list[float]],

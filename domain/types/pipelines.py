@@ -82,17 +82,15 @@ class PipelineConfig:
             raise InvalidSpec("a pipeline needs at least one feature", {"field": "features"})
         if len({f.name for f in self.features}) != len(self.features):
             raise InvalidSpec("two features share a name", {"field": "features"})
-        if not 1 <= self.batch_size <= 10_000 or not 1 <= self.max_wait_ms <= 60_000:
-            raise InvalidSpec("batch_size in 1..10000 and max_wait_ms in 1..60000", {"field": "batch_size"})
+        if not 1 <= self.batch_size <= 10_000:
+            raise InvalidSpec(f"batch_size must be in 1..10000, got {self.batch_size}", {"field": "batch_size"})
+        if not 1 <= self.max_wait_ms <= 60_000:
+            raise InvalidSpec(f"max_wait_ms must be in 1..60000, got {self.max_wait_ms}", {"field": "max_wait_ms"})
         if self.signals_table is not None:
             sql_identifier(self.signals_table, "signals_table")
         if not 1 <= self.max_deliveries <= 100:
             raise InvalidSpec("max_deliveries in 1..100", {"field": "max_deliveries"})
-        names = {a.name for a in self.actions}
-        for rule in self.rules:
-            if missing := set(rule.actions) - names:
-                raise InvalidSpec(f"rule {rule.name!r} names unknown actions {sorted(missing)}",
-                                  {"field": "rules"})
+        _check_references(self.rules, self.actions, self.feature_names)
 
     @property
     def feature_names(self) -> tuple[str, ...]:
@@ -164,3 +162,30 @@ def _feature(raw: Any, where: str) -> FeatureSpec:
         raise InvalidSpec(f"{where}: 'field' and 'agg' are strings", {"field": where})
     default = column if agg == "last" else f"{column}_{agg}"
     return FeatureSpec(raw.get("name") or default, column, agg, fields.number(raw, "q", None, where))
+
+
+def _check_references(rules: Sequence[RuleSpec], actions: Sequence[ActionSpec], features: Sequence[str]) -> None:
+    """What a pipeline's rules and actions must agree on: one name each (a second action of the same
+    name was silently ignored, two rules of one name shared a cooldown), and rules that name only
+    actions and features the pipeline has."""
+    _unique("actions", [a.name for a in actions])
+    _unique("rules", [r.name for r in rules])
+    known = {a.name for a in actions}
+    for i, rule in enumerate(rules):
+        if missing := set(rule.actions) - known:
+            raise InvalidSpec(f"rule {rule.name!r} names unknown actions {sorted(missing)}",
+                              {"field": f"rules[{i}].actions"})
+        for j, condition in enumerate(rule.when):
+            if condition.on.startswith("feature:") and condition.on.removeprefix("feature:") not in features:
+                raise InvalidSpec(f"rule {rule.name!r} (rules[{i}].when[{j}]): {condition.on!r} is no feature of "
+                                  f"the pipeline; use feature:<name> with one of: {', '.join(features)}",
+                                  {"field": f"rules[{i}].when[{j}].on"})
+
+
+def _unique(kind: str, names: list[str]) -> None:
+    first: dict[str, int] = {}
+    for index, name in enumerate(names):
+        if name in first:
+            raise InvalidSpec(f"{kind}[{index}].name {name!r} is already the name of {kind}[{first[name]}]: "
+                              f"give each of the {kind} its own name", {"field": f"{kind}[{index}].name"})
+        first[name] = index

@@ -17,6 +17,8 @@ class MalformedEvent(ValueError):
 
 # Event times the rest of the system can turn into a datetime: years 1..9999 in epoch seconds.
 TS_MIN, TS_MAX = datetime(1, 1, 2, tzinfo=UTC).timestamp(), datetime(9999, 12, 31, tzinfo=UTC).timestamp()
+# Times a `ts` in a smaller unit plausibly means (years 2000..2106): 1e20 is no time in any unit.
+_ERA = (946_684_800.0, 2.0**32)
 
 
 @dataclass(frozen=True, slots=True)  # slots: one object per event, thousands per second
@@ -84,8 +86,7 @@ def _timestamp(ts: Any, entry_id: str) -> float:
         return int(entry_id.split("-")[0]) / 1000.0
     if isinstance(ts, int | float) and not isinstance(ts, bool):
         if not (finite(ts) and TS_MIN <= ts <= TS_MAX):
-            hint = " (it looks like milliseconds: send seconds)" if finite(ts) and ts > TS_MAX else ""
-            raise MalformedEvent(f"'ts' must be epoch seconds within years 1..9999, got {_short(ts)}{hint}")
+            raise MalformedEvent(f"'ts' must be epoch seconds within years 1..9999, got {_short(ts)}{_unit_hint(ts)}")
         return float(ts)
     try:
         moment = datetime.fromisoformat(str(ts).replace("Z", "+00:00"))
@@ -94,6 +95,14 @@ def _timestamp(ts: Any, entry_id: str) -> float:
     # Without an offset the text is UTC: read as the host's local time, one event would mean
     # different instants on machines in different zones (and its window order with them).
     return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
+
+
+def _unit_hint(ts: float) -> str:
+    """The smaller unit in which this number is a time of our era (_ERA), if there is one."""
+    for unit, per_second in (("milliseconds", 1e3), ("microseconds", 1e6), ("nanoseconds", 1e9)):
+        if finite(ts) and _ERA[0] <= ts / per_second <= _ERA[1]:
+            return f" (it looks like {unit}: send seconds)"
+    return ""
 
 
 def _short(value: Any) -> str:
@@ -129,11 +138,14 @@ class Signal:
 
 @dataclass(frozen=True)
 class EntityState:
-    """What rules remember per entity: the previous signal and when each rule last fired."""
+    """What rules remember per entity: its newest signal (score, label as `rules.label_key` text, and
+    its event's position), and per rule when it last fired and for which event."""
 
     score: float | None = None
-    label: Any = None
+    label: str | None = None
+    position: str | None = None
     fired_at: Mapping[str, float] = field(default_factory=dict)
+    fired_by: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

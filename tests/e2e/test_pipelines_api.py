@@ -64,6 +64,21 @@ async def test_a_pipeline_read_edited_and_put_back_is_saved_and_a_misspelt_setti
     assert status == 200
 
 
+@pytest.mark.parametrize(("change", "field"), [
+    ({"actions": [{"name": "pa", "type": "publish", "stream": "a"}] * 2}, "actions[1].name"),
+    ({"rules": [{"name": "r", "when": [{"on": "feature:nope", "op": ">", "value": 1}], "actions": []}]},
+     "rules[0].when[0].on"),
+    ({"rules": [{"name": "r", "when": [{"on": "score", "op": ">", "value": "high"}], "actions": []}]},
+     "rules[0].when[0].value"),
+    ({"max_wait_ms": 0}, "max_wait_ms")])
+async def test_a_pipeline_that_could_never_act_as_written_is_a_422_naming_the_field(
+        daemon: DaemonProcess, http, change: dict[str, Any], field: str) -> None:
+    current = await poll(http, f"{daemon.url}/v1/pipelines/demo", lambda b: True)
+    config = {**current, "name": "checked", "rules": [], "actions": [], **change}
+    status, refused = await request_json(http, "PUT", f"{daemon.url}/v1/pipelines/checked", config)
+    assert status == 422 and refused["error"]["details"]["field"] == field, refused
+
+
 async def test_malformed_events_are_listed_replayed_and_purged_in_the_dlq(daemon: DaemonProcess, http) -> None:
     await poll(http, f"{daemon.url}/v1/pipelines/demo", lambda b: True)
     bad = [{"f0": 1.0}, {"entity_id": "x", "f0": "high"}]

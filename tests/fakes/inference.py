@@ -8,11 +8,12 @@ from typing import Any
 
 import numpy as np
 
+from domain.services.rules import decide
 from domain.types.errors import NotFound
 from domain.types.events import event_id_key
 from domain.types.models import Manifest
 from domain.types.pipelines import PipelineConfig
-from domain.types.rules import ActionSpec
+from domain.types.rules import ActionSpec, RuleInput
 from domain.types.streams import EntityState, ParsedEvent, Prediction, Signal
 from ports.window_store import Window
 
@@ -52,14 +53,18 @@ class InMemoryWindowStore:
 
 
 class InMemoryEntityStateStore:
+    """`rules.decide` itself over each input; one process, so nothing can interleave."""
+
     def __init__(self) -> None:
         self.states: dict[tuple[str, str], EntityState] = {}
 
-    async def get_many(self, pipeline: str, entities: Sequence[str]) -> dict[str, EntityState]:
-        return {e: self.states.get((pipeline, e), EntityState()) for e in entities}
-
-    async def put_many(self, pipeline: str, states: Mapping[str, EntityState]) -> None:
-        self.states.update({(pipeline, e): s for e, s in states.items()})
+    async def fire(self, pipeline: str, inputs: Sequence[RuleInput], now: float) -> list[list[str]]:
+        out = []
+        for item in inputs:
+            key = (pipeline, item.entity)
+            fired, self.states[key] = decide(self.states.get(key, EntityState()), item, now)
+            out.append(fired)
+        return out
 
 
 class InMemorySignalSink:

@@ -6,51 +6,55 @@ import pytest
 
 from domain.services.actions import ActionRunner
 from domain.services.dead_letter_replay import DeadLetterService
-from domain.services.rules import evaluate_batch
+from domain.services.rules import candidates, reads_previous, triggered
 from domain.types.errors import InvalidSpec, PermanentError, TransientError
 from domain.types.rules import RuleSpec
-from domain.types.streams import EntityState, Signal
+from domain.types.streams import Signal
 from tests.fakes.dead_letters import InMemoryDeadLetters
-from tests.fakes.inference import InMemoryActionLedger, RecordingExecutor
+from tests.fakes.inference import InMemoryActionLedger, InMemoryEntityStateStore, RecordingExecutor
 from tests.fakes.task_queue import InMemoryTaskQueue
 
 pytestmark = pytest.mark.unit
 
 
 def signal(event: str, entity: str, score: float, label: object = 1) -> Signal:
-    return Signal(event, entity, 1, score, label, {"f0": score * 10}, 1.0)
+    return Signal(f"{event}-0", entity, 1, score, label, {"f0": score * 10}, 1.0)
 
 
 def rule(when: list[dict[str, object]], cooldown_s: float = 0.0) -> RuleSpec:
     return RuleSpec.from_dict({"name": "r", "when": when, "actions": ["a"], "cooldown_s": cooldown_s})
 
 
-def fired(rules: list[RuleSpec], signals: list[Signal], now: float = 100.0,
-          states: dict[str, EntityState] | None = None) -> list[str]:
-    return [s.event_id for s, _ in evaluate_batch(rules, signals, states or {}, now)[0]]
+async def fired(rules: list[RuleSpec], signals: list[Signal], now: float = 100.0,
+                states: InMemoryEntityStateStore | None = None) -> list[str]:
+    """The events (their number) whose actions run, deciding as InferenceService does."""
+    store = states or InMemoryEntityStateStore()
+    picked = candidates(rules, signals, [s.event_id for s in signals], reads_previous(rules))
+    names = await store.fire("p1", [item for _, item in picked], now)
+    chosen = [(signals[index], fired) for (index, _), fired in zip(picked, names, strict=True)]
+    return [s.event_id.removesuffix("-0") for s, _ in triggered(rules, chosen)]
 
 
-def test_threshold_class_and_feature_conditions() -> None:
+async def test_threshold_class_and_feature_conditions() -> None:
     signals = [signal("1", "a", 0.95, "churn"), signal("2", "b", 0.2, "stay"), signal("3", "c", 0.91, "stay")]
-    assert fired([rule([{"on": "score", "op": ">", "value": 0.9}])], signals) == ["1", "3"]
-    assert fired([rule([{"on": "label", "op": "in", "value": ["churn"]}])], signals) == ["1"]
+    assert await fired([rule([{"on": "score", "op": ">", "value": 0.9}])], signals) == ["1", "3"]
+    assert await fired([rule([{"on": "label", "op": "in", "value": ["churn"]}])], signals) == ["1"]
     both = rule([{"on": "score", "op": ">", "value": 0.9}, {"on": "feature:f0", "op": "<", "value": 9.2}])
-    assert fired([both], signals) == ["3"]
+    assert await fired([both], signals) == ["3"]
 
 
-def test_change_since_the_previous_signal_of_the_same_entity_within_a_batch() -> None:
+async def test_change_since_the_previous_signal_of_the_same_entity_within_a_batch() -> None:
     signals = [signal("1", "a", 0.1, 0), signal("2", "a", 0.8, 1), signal("3", "a", 0.85, 1)]
-    assert fired([rule([{"on": "label_changed", "op": "==", "value": 1.0}])], signals) == ["2"]
-    assert fired([rule([{"on": "score_change", "op": ">=", "value": 0.5}])], signals) == ["2"]
+    assert await fired([rule([{"on": "label_changed", "op": "==", "value": 1.0}])], signals) == ["2"]
+    assert await fired([rule([{"on": "score_change", "op": ">=", "value": 0.5}])], signals) == ["2"]
 
 
-def test_cooldown_is_per_entity_and_remembered_across_batches() -> None:
-    high = rule([{"on": "score", "op": ">", "value": 0.5}], cooldown_s=60)
+async def test_cooldown_is_per_entity_and_remembered_across_batches() -> None:
+    high, states = rule([{"on": "score", "op": ">", "value": 0.5}], cooldown_s=60), InMemoryEntityStateStore()
     signals = [signal("1", "a", 0.9), signal("2", "a", 0.9), signal("3", "b", 0.9)]
-    pairs, states = evaluate_batch([high], signals, {}, 100.0)
-    assert [s.event_id for s, _ in pairs] == ["1", "3"]
-    assert fired([high], [signal("4", "a", 0.9)], 150.0, states) == []
-    assert fired([high], [signal("5", "a", 0.9)], 161.0, states) == ["5"]
+    assert await fired([high], signals, 100.0, states) == ["1", "3"]
+    assert await fired([high], [signal("4", "a", 0.9)], 150.0, states) == []
+    assert await fired([high], [signal("5", "a", 0.9)], 161.0, states) == ["5"]
 
 
 def test_rules_refuse_operators_that_are_not_data() -> None:
