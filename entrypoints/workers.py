@@ -3,6 +3,7 @@ because arq's redelivery delay follows the longest timeout in a worker."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
 import socket
@@ -23,6 +24,12 @@ QUEUES = (TRAINING_QUEUE, INGESTION_QUEUE, COMMIT_QUEUE, ACTIONS_QUEUE)
 # Queues whose tasks open the warehouse; with DuckDB only the daemon's process may do that.
 # Ingestion partitions never open it, so any process may stage them.
 WAREHOUSE_QUEUES = frozenset({TRAINING_QUEUE, COMMIT_QUEUE})
+# The schedule ticks and the retention sweep (arq cron jobs) run on a queue of their own, served next to
+# every training worker, where they ran before: on the training queue itself they waited behind a fit
+# (MLPLANE_TRAINING_CONCURRENCY at a time, 1 by default) for up to the training timeout. arq derives a
+# tick's job id from its name and time, so however many processes serve this queue, a tick runs once.
+TICKS_QUEUE = "ticks"
+TICK_TIMEOUT_S = 300.0
 
 
 class WorkerRefused(RuntimeError):
@@ -40,18 +47,45 @@ def check_queue_allowed(queue: str, profile: str, in_daemon: bool) -> None:
         )
 
 
-def build_worker(container: Container, queue: str) -> ArqWorker:
+class WorkerGroup:
+    """Workers started and stopped as one: a training worker and the ticks' worker beside it."""
+
+    def __init__(self, *workers: ArqWorker) -> None:
+        self.workers = workers
+        self.lease_s = workers[0].lease_s
+
+    async def start(self) -> None:
+        for worker in self.workers:
+            await worker.start()
+
+    async def stop(self, grace_s: float) -> None:
+        await asyncio.gather(*(worker.stop(grace_s) for worker in self.workers))
+
+
+def build_worker(container: Container, queue: str) -> ArqWorker | WorkerGroup:
+    """The worker of `queue`; for training, with the ticks' worker beside it (see TICKS_QUEUE)."""
     settings = container.settings()
-    worker_id = f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
     # Only this queue's handlers are built: training ones open the warehouse, which an ingestion
     # worker in the 'local' profile must never do (the daemon holds the DuckDB file).
     if queue == ACTIONS_QUEUE:
         return ArqWorker(container.redis_url(), settings.namespace, action_queue_settings(container),
-                         action_handlers(container), worker_id, lease_s=settings.worker_lease_seconds)
+                         action_handlers(container), _worker_id(), lease_s=settings.worker_lease_seconds)
     handlers = _stage_handlers(container) if queue == INGESTION_QUEUE else _handlers(container)[queue]
-    crons = _cron_tasks(container) if queue == TRAINING_QUEUE else []
-    return ArqWorker(container.redis_url(), settings.namespace, _queue_settings(container, queue),
-                     handlers, worker_id, crons, lease_s=settings.worker_lease_seconds)
+    worker = ArqWorker(container.redis_url(), settings.namespace, _queue_settings(container, queue),
+                       handlers, _worker_id(), lease_s=settings.worker_lease_seconds)
+    return WorkerGroup(worker, _tick_worker(container)) if queue == TRAINING_QUEUE else worker
+
+
+def _worker_id() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
+
+
+def _tick_worker(container: Container) -> ArqWorker:
+    """Runs nothing but the cron ticks, each kind in a slot of its own: none waits behind another."""
+    settings, crons = container.settings(), _cron_tasks(container)
+    queue = QueueSettings(queue=TICKS_QUEUE, timeout_s=TICK_TIMEOUT_S, max_tries=1, concurrency=len(crons))
+    return ArqWorker(container.redis_url(), settings.namespace, queue, [], _worker_id(), crons,
+                     lease_s=settings.worker_lease_seconds)
 
 
 def _cron_tasks(container: Container) -> list[CronTask]:

@@ -2,15 +2,17 @@
 
 DuckDB lets a single process write a database file, so one connection is opened here and each
 call runs on a cursor of it in a worker thread: the event loop never blocks on a query.
-Identifiers are validated and quoted; no caller text is pasted into SQL.
+Identifiers are validated and quoted; no caller text is pasted into SQL. DuckDB's I/O errors (above
+all: the file is locked by another process) are TransientError on every call, naming the file.
 """
 
 from __future__ import annotations
 
+import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import anyio
 import duckdb
@@ -24,6 +26,9 @@ from domain.types.tables import ColumnInfo, TableInfo
 
 _NUMERIC_PREFIXES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
                      "UINTEGER", "UBIGINT", "FLOAT", "DOUBLE", "DECIMAL", "REAL", "BOOLEAN")
+# DuckDB: 'IO Error: Could not set lock on file "F": Conflicting lock is held in /usr/bin/python3 (PID 12) ...'
+_LOCK_HOLDER = re.compile(r"Conflicting lock is held in .*?\(PID (\d+)\)")
+T = TypeVar("T")
 
 
 class DuckDBWarehouse:
@@ -33,7 +38,7 @@ class DuckDBWarehouse:
         # Without a limit DuckDB caches up to 80% of RAM: after a 5M-row load the daemon holds ~600 MiB,
         # and keeps it. The process peaks at about its size before plus the limit plus 20 MiB (256MB:
         # ~460 MiB; 128MB: ~330) at no cost in time on 2 cores; reads into Arrow are not bound by it.
-        self._config = {"memory_limit": memory_limit} if memory_limit else {}
+        self._config: dict[str, Any] = {"memory_limit": memory_limit} if memory_limit else {}
         self._path = path
         self._connection: duckdb.DuckDBPyConnection | None = None  # opened on first use (see _cursor)
         self._lock = threading.Lock()
@@ -51,10 +56,9 @@ class DuckDBWarehouse:
 
     async def describe(self, table: str) -> TableInfo:
         sql_identifier(table, "table")
-        return await anyio.to_thread.run_sync(self._describe, table)  # one thread hop for both queries
+        return await self._in_thread(lambda cursor: self._describe(cursor, table))  # one hop for both queries
 
-    def _describe(self, table: str) -> TableInfo:
-        cursor = self._cursor()
+    def _describe(self, cursor: duckdb.DuckDBPyConnection, table: str) -> TableInfo:
         columns = cursor.execute(
             "SELECT column_name, data_type, is_nullable FROM duckdb_columns() "
             "WHERE schema_name = ? AND table_name = ? ORDER BY column_index",
@@ -76,13 +80,12 @@ class DuckDBWarehouse:
             raise InvalidSpec(f"table {table!r} has no column(s) {', '.join(unknown)}", {"missing": unknown})
         selection = ", ".join(quote_identifier(c) for c in columns) if columns else "*"
         sql = f"SELECT {selection} FROM {self._qualified(table)}"
-        return await anyio.to_thread.run_sync(lambda: self._cursor().sql(sql).to_arrow_table())
+        return await self._in_thread(lambda cursor: cursor.sql(sql).to_arrow_table())
 
     async def append(self, table: str, rows: pa.Table) -> int:
         target = self._qualified(table)
 
-        def write() -> None:
-            cursor = self._cursor()
+        def write(cursor: duckdb.DuckDBPyConnection) -> None:
             cursor.register("incoming_rows", rows)
             try:
                 cursor.execute(f"CREATE TABLE IF NOT EXISTS {target} AS SELECT * FROM incoming_rows LIMIT 0")
@@ -90,8 +93,8 @@ class DuckDBWarehouse:
             finally:
                 cursor.unregister("incoming_rows")
 
-        await anyio.to_thread.run_sync(write)
-        return rows.num_rows
+        await self._in_thread(write)
+        return int(rows.num_rows)
 
     async def append_new(self, table: str, rows: pa.Table, key: str) -> int:
         """One INSERT with an anti-join on `key`: atomic, so a crash never leaves half a batch to skip.
@@ -103,8 +106,7 @@ class DuckDBWarehouse:
         if key not in rows.column_names:
             raise InvalidSpec(f"rows for {table!r} have no key column {key!r}", {"missing": [key]})
 
-        def write() -> int:
-            cursor = self._cursor()
+        def write(cursor: duckdb.DuckDBPyConnection) -> int:
             cursor.register("incoming_rows", rows)
             try:
                 cursor.execute(f"CREATE TABLE IF NOT EXISTS {target} AS SELECT * FROM incoming_rows LIMIT 0")
@@ -116,7 +118,7 @@ class DuckDBWarehouse:
             finally:
                 cursor.unregister("incoming_rows")
 
-        return await anyio.to_thread.run_sync(write)
+        return await self._in_thread(write)
 
     def _add_columns(self, cursor: duckdb.DuckDBPyConnection, table: str, target: str) -> None:
         existing = {name for (name,) in cursor.execute(
@@ -128,7 +130,7 @@ class DuckDBWarehouse:
 
     async def load_parquet(self, request: LoadRequest) -> int:
         """One transaction on its own cursor (see loads.py); readers on other cursors are not blocked."""
-        return await anyio.to_thread.run_sync(load_parquet, self._cursor(), self._schema, request)
+        return await self._in_thread(lambda cursor: load_parquet(cursor, self._schema, request))
 
     def _qualified(self, table: str) -> str:
         return f"{quote_identifier(self._schema)}.{quote_identifier(table)}"
@@ -144,13 +146,30 @@ class DuckDBWarehouse:
         return self._connection.cursor()
 
     async def _run(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
-        def query() -> list[tuple[Any, ...]]:
-            try:
-                return self._cursor().execute(sql, params or []).fetchall()
-            except duckdb.IOException as exc:
-                raise TransientError(f"warehouse I/O error: {exc}") from exc
+        return await self._in_thread(lambda cursor: cursor.execute(sql, params or []).fetchall())
 
-        return await anyio.to_thread.run_sync(query)
+    async def _in_thread(self, work: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
+        """`work` on a new cursor in a worker thread. The connect is in there too, so every call (the first
+        one opens the file) reports DuckDB's I/O errors the same way, and a failed connect is tried again
+        by the next call: the warehouse comes back by itself once the other process lets go of the file."""
+        def run() -> T:
+            try:
+                return work(self._cursor())
+            except duckdb.IOException as exc:
+                raise self._io_error(exc) from exc
+
+        return await anyio.to_thread.run_sync(run)
+
+    def _io_error(self, exc: duckdb.IOException) -> TransientError:
+        file, cause = str(self._path.absolute()), str(exc).split("\n\n")[0]  # without the SQL DuckDB quotes
+        if "Could not set lock" not in cause:
+            return TransientError(f"warehouse I/O error on {file}: {cause}", {"file": file})
+        holder = _LOCK_HOLDER.search(cause)
+        pid = int(holder.group(1)) if holder else None
+        return TransientError(
+            f"the warehouse file {file} is locked by another process{f' (pid {pid})' if pid else ''}: DuckDB lets "
+            "one process open it at a time; stop that process (another 'mlplane up' on this data dir?) and retry",
+            {"file": file, "pid": pid})
 
 
 def _numeric(dtype: str) -> bool:
