@@ -37,7 +37,6 @@ def action_queue_settings(container: Container) -> QueueSettings:
 
 def action_handlers(container: Container) -> list[TaskHandler]:
     runner = action_runner(container)
-    tries = container.settings().actions_max_tries
 
     async def run_try(payload: Mapping[str, Any], attempt: int) -> None:
         with structlog.contextvars.bound_contextvars(pipeline=payload.get("pipeline"), action_key=payload.get("key"),
@@ -47,7 +46,11 @@ def action_handlers(container: Container) -> list[TaskHandler]:
     async def run(payload: Mapping[str, Any]) -> None:
         await run_try(payload, 1)
 
-    async def give_up(payload: Mapping[str, Any], message: str) -> None:
+    async def give_up_try(payload: Mapping[str, Any], message: str, tries: int) -> None:
         await runner.give_up(payload, message, tries)
 
-    return [TaskHandler(ACTION_TASK, run, give_up, run_try=run_try)]
+    async def give_up(payload: Mapping[str, Any], message: str) -> None:
+        await give_up_try(payload, message, container.settings().actions_max_tries)
+
+    # give_up_try: the letter reports the tries made (1 for a failure given up at once, not max_tries).
+    return [TaskHandler(ACTION_TASK, run, give_up, run_try=run_try, give_up_try=give_up_try)]

@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     port: int = Field(default=8080, ge=0, le=65535)
     data_dir: Path = Path(".mlplane")
     redis_url: str | None = Field(default=None, description="empty: start an embedded server")
+    embedded_redis_port: int | None = Field(default=None, ge=1, le=65535, description="the embedded Redis's port; "
+                                            "empty: the last start's port when free, else any free one")
     secrets_dir: Path | None = None
     api_token_secret: str = "api-token"
     fit_processes: int = Field(default=1, ge=0, le=64, description="0: fit in threads")
@@ -88,6 +90,9 @@ class Settings(BaseSettings):
     actions_max_tries: int = Field(default=6, ge=1, le=50)
     actions_backoff_base_s: float = Field(default=1.0, gt=0)
     actions_concurrency: int = Field(default=32, ge=1, le=1000)
+    publish_stream_maxlen: int = Field(default=100_000, ge=1, description="a `publish` action's stream is cut "
+                                       "back to about this many entries (never past one a consumer group has "
+                                       "not read), as the signals stream is")
     # emulated / gcp profiles
     gcp_project: str = Field(default="test", pattern=r"^[a-z][a-z0-9-]{1,61}[a-z0-9]$")
     gcs_bucket: str = Field(default="mlplane", pattern=r"^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$")

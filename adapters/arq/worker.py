@@ -1,8 +1,11 @@
 """ArqWorker: runs the tasks of one queue in-process, with leases and retry classification.
 
-Transient errors become `Retry` with backoff and jitter; when tries run out (or the job was
-lost with its worker too often) the task's `give_up` ends it with a readable cause, so no
-job is ever left running forever.
+Every task ends with a result or its handler's `give_up` (a readable cause), never as a `failed`
+arq job nobody is told about (arq fails a job at once on any exception and on its own timeout):
+transient errors become `Retry` with backoff and jitter until tries run out; any other exception,
+and a try past the queue's timeout, gives up at once (a bug or a hang does not get better by
+repeating it). The try runs under our own deadline, and arq's timeout is set past it plus the time a
+`give_up` may take, so arq's never cuts a task first. A `give_up` that fails is retried as a new try.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import traceback
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -21,10 +25,19 @@ from adapters._shared.redis_client import redis_client
 from adapters.arq.leases import DEFAULT_TTL_S, WorkerLeases
 from adapters.arq.task_queue import queue_key
 from domain.types.errors import TransientError
+from domain.types.redaction import redact_urls
 from domain.types.retry import backoff_seconds
 
 log = logging.getLogger(__name__)
 Payload = Mapping[str, Any]
+# A give_up is a few writes (a dead letter, a job record): bounded, so a hung one cannot run into arq's own
+# timeout, which would end the job `failed` with nobody told. arq's timeout is the queue's plus this
+# plus ARQ_SLACK_S (the lease and Redis calls around them).
+GIVE_UP_S = 10.0
+ARQ_SLACK_S = 5.0
+# Tries arq allows past max_tries: they run only give_up, for a last try lost with its worker or whose
+# give_up failed (see _wrap). Each kill and each failed give_up uses one.
+SPARE_TRIES = 3
 
 
 @dataclass(frozen=True)
@@ -35,6 +48,8 @@ class TaskHandler:
     # Used instead of `run` when set: also gets this try's number (1 = first). Only arq knows
     # it (ctx["job_try"]), and a handler that dead-letters must report how many tries it took.
     run_try: Callable[[Payload, int], Awaitable[None]] | None = None
+    # Used instead of `give_up` when set: also gets how many tries were made, for the same reason.
+    give_up_try: Callable[[Payload, str, int], Awaitable[None]] | None = None
 
 
 @dataclass(frozen=True)
@@ -86,7 +101,7 @@ class ArqWorker:
             handle_signals=False,
             max_jobs=self._settings.concurrency,
             job_timeout=self._settings.timeout_s,
-            max_tries=self._settings.max_tries + 1,  # one spare try to run give_up (see _wrap)
+            max_tries=self._settings.max_tries + SPARE_TRIES,  # spare tries run give_up only (see _wrap)
             health_check_interval=30,
             keep_result=3600,
             poll_delay=0.05,  # queue pick-up latency; a ZRANGEBYSCORE per poll is cheap
@@ -134,27 +149,61 @@ class ArqWorker:
 
         async def task(ctx: dict[str, Any], payload: Payload) -> None:
             job_id, attempt = ctx["job_id"], ctx["job_try"]
-            if attempt > settings.max_tries:  # the previous tries died with their workers
-                await handler.give_up(payload, f"gave up after {settings.max_tries} attempts (worker lost)")
+            if attempt > settings.max_tries:  # the last try died with its worker, or could not give up
+                await self._give_up(handler, payload, f"gave up after {settings.max_tries} attempts (the last "
+                                    "ended without a result: its worker was lost, or its failure could not be "
+                                    "recorded)", settings.max_tries, attempt)
                 return
             assert self._leases is not None
             await self._leases.job_started(job_id)
-            try:
+            outcome = await self._attempt(handler, payload, attempt, job_id)
+            # On cancellation (shutdown) the lease entry is kept on purpose: see stop().
+            await self._leases.job_ended(job_id)
+            if isinstance(outcome, Retry):
+                raise outcome
+            if outcome is not None:
+                await self._give_up(handler, payload, outcome, attempt, attempt)
+
+        return func(task, name=handler.name, timeout=settings.timeout_s + GIVE_UP_S + ARQ_SLACK_S)
+
+    async def _attempt(self, handler: TaskHandler, payload: Payload, attempt: int, job_id: str) -> Retry | str | None:
+        """One try under the queue's deadline: None when it succeeded, a Retry for a transient failure with
+        tries left, else the cause to give up with."""
+        settings = self._settings
+        deadline = asyncio.timeout(settings.timeout_s)
+        try:
+            async with deadline:
                 if handler.run_try is not None:
                     await handler.run_try(payload, attempt)
                 else:
                     await handler.run(payload)
-            except TransientError as exc:
-                await self._leases.job_ended(job_id)
-                if attempt >= settings.max_tries:
-                    await handler.give_up(payload, f"gave up after {attempt} attempts: {exc.message}")
-                    return
-                delay = backoff_seconds(attempt, base=settings.backoff_base_s)
-                # A receiver's Retry-After (429/503) is a floor: retrying sooner would only be refused again.
-                delay = max(delay, float(exc.details.get("retry_after_s") or 0.0))
-                log.warning("task %s attempt %s failed transiently, retry in %.1fs: %s", job_id, attempt, delay, exc)
-                raise Retry(defer=delay) from exc
-            # On cancellation (shutdown) the lease entry is kept on purpose: see stop().
-            await self._leases.job_ended(job_id)
+        except TransientError as exc:
+            if attempt >= settings.max_tries:
+                return f"gave up after {attempt} attempts: {exc.message}"
+            delay = backoff_seconds(attempt, base=settings.backoff_base_s)
+            # A receiver's Retry-After (429/503) is a floor: retrying sooner would only be refused again.
+            delay = max(delay, float(exc.details.get("retry_after_s") or 0.0))
+            log.warning("task %s attempt %s failed transiently, retry in %.1fs: %s", job_id, attempt, delay,
+                        redact_urls(str(exc)))
+            return Retry(defer=delay)
+        except Exception as exc:  # every other failure is final: it must still reach give_up
+            if isinstance(exc, TimeoutError) and deadline.expired():
+                return f"timed out after {settings.timeout_s:g} s (the {settings.queue} queue's task timeout)"
+            # The traceback, not exc_info: a formatted exception repeats its message (and the URLs in it) unredacted.
+            trace = redact_urls("".join(traceback.format_exception(exc)).rstrip())
+            log.error("task %s attempt %s failed, not retried: %s", job_id, attempt, trace)
+            return f"failed: {type(exc).__name__}: {redact_urls(str(exc))}"
+        return None
 
-        return func(task, name=handler.name, timeout=settings.timeout_s)
+    async def _give_up(self, handler: TaskHandler, payload: Payload, cause: str, tries: int, attempt: int) -> None:
+        """Tell the handler the task is over; if that fails, arq runs the task again (a spare try gives up)."""
+        try:
+            async with asyncio.timeout(GIVE_UP_S):
+                if handler.give_up_try is not None:
+                    await handler.give_up_try(payload, cause, tries)
+                else:
+                    await handler.give_up(payload, cause)
+        except Exception as exc:
+            log.warning("task %s could not give up on attempt %s (%s: %s); trying again", handler.name, attempt,
+                        type(exc).__name__, redact_urls(str(exc)))
+            raise Retry(defer=backoff_seconds(attempt, base=self._settings.backoff_base_s)) from exc

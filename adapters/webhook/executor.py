@@ -3,7 +3,9 @@
 Headers: `X-Mlplane-Signature: sha256=<hex HMAC of the exact body bytes>` (when the action names
 a secret), `Idempotency-Key: <pipeline>:<event id>:<action>` so receivers can dedupe a delivery
 repeated after a crash. Connection errors, timeouts, 5xx and 429 are transient (429/503 honour
-Retry-After in seconds); other 4xx are permanent.
+Retry-After in seconds); other 4xx are permanent. `timeout_s` (default 5 s) bounds the request; a
+pipeline's save refuses one that would not end before the actions queue's task timeout, so a slow
+receiver is retried as transient instead of the task being cut.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 
 import aiohttp
 
+from domain.services.actions import DEFAULT_WEBHOOK_TIMEOUT_S
 from domain.types.errors import PermanentError, TransientError
 from domain.types.rules import ActionSpec
 from ports.secrets import SecretProvider
@@ -33,7 +36,7 @@ def sign(secret: str, body: bytes) -> str:
 
 
 class WebhookExecutor:
-    def __init__(self, secrets: SecretProvider, default_timeout_s: float = 5.0) -> None:
+    def __init__(self, secrets: SecretProvider, default_timeout_s: float = DEFAULT_WEBHOOK_TIMEOUT_S) -> None:
         self._secrets, self._timeout = secrets, default_timeout_s
         self._session: aiohttp.ClientSession | None = None
 

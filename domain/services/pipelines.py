@@ -5,8 +5,10 @@ from __future__ import annotations
 import builtins
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
+from domain.services.actions import check_webhook_timeouts, record_table_problem
 from domain.services.aliases import AliasService
 from domain.services.registry import ModelRegistry
 from domain.services.signal_recorder import not_a_signals_table
@@ -22,6 +24,14 @@ from ports.warehouse import Warehouse
 MAX_EVENTS_PER_REQUEST = 10_000
 
 
+@dataclass(frozen=True)
+class Ingested:
+    """The appended events' ids, and warnings about where they went."""
+
+    ids: list[str]
+    warnings: list[str]
+
+
 def group_name(pipeline: str) -> str:
     """One consumer group per pipeline: two pipelines over one stream each see every event."""
     return f"pipeline:{pipeline}"
@@ -30,13 +40,18 @@ def group_name(pipeline: str) -> str:
 class PipelineService:
     def __init__(self, store: PipelineStore, registry: ModelRegistry, aliases: AliasService, signals: SignalSink,
                  producer: StreamProducer, dead_letters: DeadLetters, warehouse: Warehouse | None = None) -> None:
-        """`warehouse`: where signals tables live, to refuse one naming a data table (None: not checked)."""
+        """`warehouse`: where signals and `record` tables live, to refuse one that is a data table or cannot
+        take the rows (None: not checked)."""
         self._store, self._registry, self._aliases = store, registry, aliases
         self._signals, self._producer, self._dlq = signals, producer, dead_letters
         self._warehouse = warehouse
 
-    async def save(self, config: PipelineConfig) -> PipelineConfig:
-        """Refused (InvalidSpec) unless the alias serves a version whose features match."""
+    async def save(self, config: PipelineConfig, actions_timeout_s: float | None = None) -> PipelineConfig:
+        """Refused (InvalidSpec) unless the alias serves a version whose features match, every webhook times
+        out within `actions_timeout_s` (the actions queue's task timeout; None: not checked) and every
+        existing `record` table can take the action's rows."""
+        if actions_timeout_s is not None:
+            check_webhook_timeouts(config.actions, actions_timeout_s)
         try:
             version = await self._aliases.current(config.model, config.alias)
         except NotFound:
@@ -48,6 +63,7 @@ class PipelineService:
         config.check_model_features(list(manifest.spec.get("source", {}).get("features", [])), version)
         await self._check_table_is_its_own(config)
         await self._check_table_is_a_signals_table(config)
+        await self._check_record_tables(config)
         previous = await self._previous(config.name)
         await self._store.put(config)
         group = group_name(config.name)
@@ -116,6 +132,25 @@ class PipelineService:
                               "its signals into it. Name a new table", {"field": "signals_table",
                                                                         "table": config.signals_table})
 
+    async def _check_record_tables(self, config: PipelineConfig) -> None:
+        """A `record` action appends to its table as the table is: one that cannot take its rows is refused
+        now, rather than every row dead-lettered later. A table created after this is checked when a row
+        fails (WarehouseRecordExecutor)."""
+        if self._warehouse is None:
+            return
+        for index, action in enumerate(config.actions):
+            if action.type != "record":
+                continue
+            table = action.params["table"]
+            try:
+                problem = record_table_problem(await self._warehouse.describe(table), config.feature_names)
+            except TableNotFound:
+                continue  # its first row creates it
+            if problem is not None:
+                raise InvalidSpec(f"actions[{index}] ({action.name!r}): record {problem[0]}; name a new table (the "
+                                  "action creates it) or one with these columns",
+                                  {"field": f"actions[{index}].table", "table": table, "columns": problem[1]})
+
     async def get(self, name: str) -> dict[str, Any]:
         config = await self._store.get(name)
         return {**config.to_dict(), "stats": await self.stats(config)}
@@ -135,12 +170,22 @@ class PipelineService:
         backlog = await self._producer.backlog(config.stream, group_name(config.name))
         return {**live, **backlog, "dlq": await self._dlq.count(config.name)}
 
-    async def ingest(self, stream: str, events: Sequence[Any]) -> builtins.list[str]:
-        """Append flat JSON objects to `stream`; the whole request is refused if one is not an object."""
+    async def ingest(self, stream: str, events: Sequence[Any]) -> Ingested:
+        """Append flat JSON objects to `stream`; the whole request is refused if one is not an object.
+        A stream no pipeline reads still takes them (a pipeline saved on it later reads from its start),
+        with a warning: it is often a misspelt name, and nothing trims such a stream."""
         stream_name(stream)
         if not 0 < len(events) <= MAX_EVENTS_PER_REQUEST:
             raise InvalidSpec(f"send 1..{MAX_EVENTS_PER_REQUEST} events per request", {"field": "events"})
         bad = [i for i, e in enumerate(events) if not isinstance(e, Mapping)]
         if bad:
             raise InvalidSpec("every event must be a JSON object", {"field": "events", "indexes": bad[:20]})
-        return await self._producer.append(stream, [json.dumps(e, separators=(",", ":")) for e in events])
+        warnings = await self._unread_warnings(stream)  # first: a failure here must not follow an append
+        ids = await self._producer.append(stream, [json.dumps(e, separators=(",", ":")) for e in events])
+        return Ingested(ids, warnings)
+
+    async def _unread_warnings(self, stream: str) -> builtins.list[str]:
+        if any(config.stream == stream for config in await self._store.list()):
+            return []
+        return [f"no pipeline reads stream {stream!r}: its events are kept until a pipeline on it reads them from "
+                "the start; check the stream name (GET /v1/pipelines lists each pipeline's stream)"]

@@ -8,7 +8,7 @@ from prometheus_client import Counter
 from domain.types.errors import InvalidSpec
 from domain.types.pipelines import PipelineConfig
 from entrypoints.api.errors import read_json
-from entrypoints.api.keys import CONTAINER
+from entrypoints.api.keys import CONTAINER, SETTINGS
 
 ACCEPTED = Counter("mlplane_stream_events_accepted_total", "Events accepted into streams", ["stream"])
 routes = web.RouteTableDef()
@@ -27,7 +27,8 @@ async def put_pipeline(request: web.Request) -> web.Response:
         raise InvalidSpec(f"the body names pipeline {editable['name']!r} but the path {name!r}; send the same name "
                           "or leave it out", {"field": "name"})
     config = PipelineConfig.from_dict({**editable, "name": name})
-    saved = await request.app[CONTAINER].pipelines().save(config)
+    # Checked against this process's MLPLANE_ACTIONS_TIMEOUT_S: give every process the same one.
+    saved = await request.app[CONTAINER].pipelines().save(config, request.app[SETTINGS].actions_timeout_s)
     return web.json_response(saved.to_dict())
 
 
@@ -55,6 +56,6 @@ async def post_events(request: web.Request) -> web.Response:
     events = body.get("events") if isinstance(body, dict) else None
     if not isinstance(events, list):
         raise InvalidSpec('send {"events": [{...}, ...]}', {"field": "events"})
-    ids = await request.app[CONTAINER].pipelines().ingest(stream, events)
-    ACCEPTED.labels(stream).inc(len(ids))
-    return web.json_response({"accepted": len(ids), "ids": ids}, status=202)
+    done = await request.app[CONTAINER].pipelines().ingest(stream, events)
+    ACCEPTED.labels(stream).inc(len(done.ids))
+    return web.json_response({"accepted": len(done.ids), "ids": done.ids, "warnings": done.warnings}, status=202)

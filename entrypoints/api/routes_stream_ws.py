@@ -2,10 +2,11 @@
 
 Each text message is `{"events": [{...}, ...]}` or one event object; it is appended exactly as
 `POST /v1/streams/{name}/events` appends (same service call, same limits) and answered with
-`{"accepted": n, "ids": [...]}`, or `{"error": "...", "code", "details"}` for a message that
-cannot be taken; the socket stays open either way. Backpressure: the next message is read only
-after the previous one is in the stream, and aiohttp stops reading the socket once its small
-input buffer is full, so a producer faster than Redis is slowed down instead of growing memory.
+`{"accepted": n, "ids": [...], "warnings": [...]}` (a stream no pipeline reads is named there), or
+`{"error": "...", "code", "details"}` for a message that cannot be taken; the socket stays open
+either way. Backpressure: the next message is read only after the previous one is in the stream,
+and aiohttp stops reading the socket once its small input buffer is full, so a producer faster
+than Redis is slowed down instead of growing memory.
 A message larger than the body limit closes the socket with 1009 (message too big).
 """
 
@@ -56,11 +57,11 @@ async def ingest_socket(request: web.Request) -> web.StreamResponse:
 async def _append(pipelines: PipelineService, stream: str, text: str) -> dict[str, Any]:
     try:
         events = _events(text)
-        ids = await pipelines.ingest(stream, events)
+        done = await pipelines.ingest(stream, events)
     except MlplaneError as exc:  # bad input and Redis outages alike: the client decides, the socket lives
         return _error(exc)
-    ACCEPTED.labels(stream).inc(len(ids))
-    return {"accepted": len(ids), "ids": ids}
+    ACCEPTED.labels(stream).inc(len(done.ids))
+    return {"accepted": len(done.ids), "ids": done.ids, "warnings": done.warnings}
 
 
 def _events(text: str) -> list[Any]:
