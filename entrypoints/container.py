@@ -48,6 +48,7 @@ from domain.services.retention import RetentionService
 from domain.services.retrain_jobs import RetrainJobs
 from domain.services.retraining import RetrainRunner
 from domain.services.schedules import ScheduleService
+from domain.services.served_versions import PipelineServedVersions
 from domain.services.serving import ModelWatcher
 from domain.services.signal_recorder import SignalRecorder
 from domain.services.trainer import Trainer
@@ -132,11 +133,15 @@ class Container(containers.DeclarativeContainer):
     training_runner = providers.Singleton(TrainingRunner, trainer=trainer, lifecycle=lifecycle)
 
     aliases = providers.Singleton(AliasService, artifacts, registry, clock)
+    pipeline_store = providers.Singleton(RedisPipelineStore, redis, namespace)
+    signal_sink = providers.Singleton(RedisSignalSink, redis, namespace)
+    # Retention keeps what pipelines serve now (an older version, when they refused the alias's new one).
     retention = providers.Singleton(
         RetentionService, artifacts, registry, aliases, clock,
         providers.Callable(lambda s: RetentionPolicy(s.retention_keep_last, s.retention_keep_days,
                                                      s.retention_alias_days), settings),
         providers.Callable(lambda s: timedelta(hours=s.orphan_grace_hours), settings),
+        served=providers.Singleton(PipelineServedVersions, pipeline_store, signal_sink),
     )
     retrain_jobs = providers.Singleton(
         RetrainJobs, jobs=jobs, events=events, queue=queue, clock=clock, ids=ids, aliases=aliases)
@@ -169,9 +174,7 @@ class Container(containers.DeclarativeContainer):
     # Streaming inference: consumer-group sources, windows, signals, DLQ and pipelines in Redis;
     # ONNX Runtime serving (native predict when a version has no model.onnx); action executors.
     # Factories take the per-pipeline parts (config, stream, group, consumer) at call time.
-    pipeline_store = providers.Singleton(RedisPipelineStore, redis, namespace)
     stream_producer = providers.Singleton(RedisStreamProducer, redis, namespace)
-    signal_sink = providers.Singleton(RedisSignalSink, redis, namespace)
     dead_letters = providers.Singleton(RedisDeadLetters, redis, namespace,
                                        providers.Callable(lambda s: s.dlq_max_letters, settings))
     max_signal_backlog = providers.Callable(lambda s: s.signals_max_backlog, settings)
@@ -193,7 +196,8 @@ class Container(containers.DeclarativeContainer):
         max_signal_backlog=max_signal_backlog)
     action_ledger = providers.Singleton(RedisActionLedger, redis, namespace)
     webhooks = providers.Singleton(WebhookExecutor, secrets)
-    publisher = providers.Singleton(RedisPublishExecutor, redis, namespace)
+    publisher = providers.Singleton(RedisPublishExecutor, redis, namespace,
+                                    providers.Callable(lambda s: s.publish_stream_maxlen, settings))
     record_executor = providers.Singleton(WarehouseRecordExecutor, warehouse)  # opened only when used
     signal_reader = providers.Factory(RedisSignalReader, redis, namespace)  # for the signals_table recorders
     signal_recorder = providers.Factory(SignalRecorder, warehouse=warehouse, clock=clock,

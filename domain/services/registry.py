@@ -70,6 +70,11 @@ class ModelRegistry:
         names = {key.split("/")[1] for key in keys if key.endswith("/" + MANIFEST)}
         return sorted(names)
 
+    async def require_model(self, model: str) -> None:
+        """ModelNotFound unless something of the model is stored (a version, a claim, an alias...)."""
+        if not await self._store.list(f"models/{valid_model_name(model)}/"):
+            raise ModelNotFound(f"no model named {model!r}", {"model": model})
+
     async def list_versions(self, model: str) -> list[Manifest]:
         """Complete versions only (those with a manifest), oldest first."""
         numbers = await self._complete_versions(model)
@@ -146,6 +151,6 @@ class ModelRegistry:
     async def _complete_versions(self, model: str) -> list[int]:
         keys = await self._store.list(f"models/{valid_model_name(model)}/versions/")
         numbers = sorted(version_of(k) for k in keys if k.endswith("/" + MANIFEST))
-        if not numbers and not await self._store.list(f"models/{model}/"):
-            raise ModelNotFound(f"no model named {model!r}", {"model": model})
+        if not numbers:
+            await self.require_model(model)
         return numbers

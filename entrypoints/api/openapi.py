@@ -44,6 +44,8 @@ _OPERATIONS: list[tuple[str, str, str, Any]] = [
     ("get", "/v1/models/{name}/versions/{version}/artifact", "One file (?file=NAME) or a zip of all, verified",
      None),
     ("put", "/v1/models/{name}/retention", "Set a model's retention policy", None),
+    ("get", "/v1/models/{name}/retention", "A model's retention policy: the stored one or the defaults (source says "
+     "which)", None),
     ("get", "/v1/models/{name}/retention/plan", "What the retention policy would delete, and why", None),
     ("post", "/v1/models/{name}/retention/apply", "Apply the retention policy", None),
     ("post", "/v1/models/{name}/retrain", "Retrain now; promotes only a better model; answers 202", None),
@@ -57,7 +59,8 @@ _OPERATIONS: list[tuple[str, str, str, Any]] = [
     ("get", "/v1/pipelines/{name}", "A pipeline's configuration and live stats", None),
     ("delete", "/v1/pipelines/{name}", "Delete a pipeline: its consumers stop, its consumer group goes", None),
     ("get", "/v1/pipelines", "Pipelines with live stats", None),
-    ("post", "/v1/streams/{name}/events", "Append {\"events\": [...]} to a stream; answers 202 with ids", None),
+    ("post", "/v1/streams/{name}/events", "Append {\"events\": [...]} to a stream; answers 202 with ids and "
+     "warnings (a stream no pipeline reads)", None),
     ("get", "/v1/streams/{name}/ws", "WebSocket: send {\"events\": [...]} messages, each answered with ids", None),
     ("get", "/v1/dlq", "Dead letters (?pipeline=&kind=event|action&limit=)", None),
     ("post", "/v1/dlq/replay", "Replay every matching dead letter (?pipeline=&kind=)", None),

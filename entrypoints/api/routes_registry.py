@@ -26,6 +26,7 @@ routes = web.RouteTableDef()
 @routes.get("/v1/models/{name}/aliases")
 async def list_aliases(request: web.Request) -> web.Response:
     name = model_name(request.match_info["name"])
+    await request.app[CONTAINER].registry().require_model(name)  # a misspelt name is a 404, not "no aliases"
     return web.json_response({"model": name, "aliases": await request.app[CONTAINER].aliases().aliases(name)})
 
 
@@ -52,6 +53,7 @@ async def move_alias(request: web.Request) -> web.Response:
 @routes.get("/v1/models/{name}/aliases/{alias}/history")
 async def alias_history(request: web.Request) -> web.Response:
     name, alias = model_name(request.match_info["name"]), model_name(request.match_info["alias"], "alias")
+    await request.app[CONTAINER].registry().require_model(name)
     aliases = request.app[CONTAINER].aliases()
     if "at" in request.query:
         move = await aliases.serving_at(name, alias, _moment(request.query["at"]))
@@ -94,6 +96,16 @@ async def set_retention(request: web.Request) -> web.Response:
     policy = RetentionPolicy(body.keep_last, body.keep_days, body.alias_days)
     await request.app[CONTAINER].retention().set_policy(model_name(request.match_info["name"]), policy)
     return web.json_response(body.model_dump())
+
+
+@routes.get("/v1/models/{name}/retention")
+async def get_retention(request: web.Request) -> web.Response:
+    """The stored policy, or the daemon's defaults when none was set ("source" says which)."""
+    name = model_name(request.match_info["name"])
+    await request.app[CONTAINER].registry().require_model(name)
+    policy, source = await request.app[CONTAINER].retention().policy_and_source(name)
+    return web.json_response({"model": name, "source": source, "policy": {
+        "keep_last": policy.keep_last, "keep_days": policy.keep_days, "alias_days": policy.alias_days}})
 
 
 @routes.get("/v1/models/{name}/retention/plan")

@@ -23,20 +23,22 @@ versions_strategy = st.lists(st.floats(min_value=0, max_value=400), min_size=0, 
 
 
 @settings(max_examples=300, deadline=None)
-@given(versions=versions_strategy, aliased_picks=st.sets(st.integers(1, 30)),
+@given(versions=versions_strategy, aliased_picks=st.sets(st.integers(1, 30)), served_picks=st.sets(st.integers(1, 30)),
        keep_last=st.integers(1, 10), keep_days=st.floats(0, 200), alias_days=st.floats(0, 200))
 def test_the_plan_matches_the_policy_and_never_deletes_served_or_recent_versions(
-    versions, aliased_picks, keep_last, keep_days, alias_days
+    versions, aliased_picks, served_picks, keep_last, keep_days, alias_days
 ) -> None:
     aliased = {v for v in aliased_picks if v <= len(versions)}
+    served = {v: [f"p{v}"] for v in served_picks if v <= len(versions)}  # what pipelines serve, aliased or not
     policy = RetentionPolicy(keep_last, keep_days, alias_days)
-    plan = plan_retention("m", versions, aliased, policy, NOW)
+    plan = plan_retention("m", versions, aliased, policy, NOW, served)
 
     newest = {v.version for v in sorted(versions, key=lambda v: -v.version)[:keep_last]}
     young = {v.version for v in versions if v.created_at > NOW - timedelta(days=keep_days)}
-    assert set(plan.keep) == newest | young | aliased
+    assert set(plan.keep) == newest | young | aliased | set(served)
     assert set(plan.delete) == {v.version for v in versions} - set(plan.keep)
-    assert not set(plan.delete) & aliased
+    assert not set(plan.delete) & (aliased | set(served))
+    assert all(plan.reasons[v] == f"served by pipeline p{v}" for v in served)
     assert plan.bytes_reclaimed == sum(v.bytes for v in versions if v.version in plan.delete)
 
 
