@@ -9,9 +9,16 @@ from pathlib import Path
 from entrypoints import cli_args
 from entrypoints.settings import Settings
 
+_NOT_RUN = ("2 could not do the work: bad arguments, an unreadable file, a request the daemon refused, or a daemon "
+            "that cannot be reached")
 EXIT_STATUS = ("exit status: 0 done; 1 the job ended failed or cancelled (--follow), or the daemon refused a "
-               "replayed batch or the file could not be read to its end; 2 could not do the work: bad arguments, "
-               "an unreadable file, a request the daemon refused, or a daemon that cannot be reached")
+               f"replayed batch or the file could not be read to its end; {_NOT_RUN}")
+# Each client command's own: a training job has no replayed batches, a replay no job.
+TRAIN_EXIT_STATUS = ("exit status: 0 the job was queued (with --follow: the model is ready); 1 the job ended failed "
+                     f"or cancelled (--follow); {_NOT_RUN}, or (--follow) its event stream was lost")
+INGEST_EXIT_STATUS = f"exit status: 0 done; 1 the ingestion ended failed or cancelled (--follow); {_NOT_RUN}"
+REPLAY_EXIT_STATUS = ("exit status: 0 done; 1 the daemon refused a replayed batch or the file could not be read to "
+                      f"its end; {_NOT_RUN}")
 
 
 def _server_args(parser: argparse.ArgumentParser) -> None:
@@ -46,7 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     emulators.add_argument("--gcs-port", type=int, default=9023)
     emulators.add_argument("--bigquery-port", type=int, default=9050)
     emulators.add_argument("--data-dir", type=Path, help="persist emulator state here (default: memory)")
-    train = sub.add_parser("train", help="submit a training job", epilog=EXIT_STATUS)
+    train = sub.add_parser("train", help="submit a training job", epilog=TRAIN_EXIT_STATUS)
     train.add_argument("spec", type=Path, help="training spec JSON file ('-' for stdin)")
     train.add_argument("--follow", action="store_true", help="show live progress until the job ends")
     _client_args(train)
@@ -62,7 +69,7 @@ def _inference_args(sub: argparse._SubParsersAction) -> None:  # type: ignore[ty
     stream = sub.add_parser("stream", help="stream tools")
     stream_sub = stream.add_subparsers(dest="stream_command", required=True)
     replay = stream_sub.add_parser("replay", help="replay a CSV/Parquet file into a stream over the API",
-                                   epilog=EXIT_STATUS)
+                                   epilog=REPLAY_EXIT_STATUS)
     replay.add_argument("file", type=Path)
     replay.add_argument("--rate", type=cli_args.rate, default=1000.0, help="events per second (0: as fast as possible)")
     replay.add_argument("--stream", type=cli_args.stream,
@@ -87,7 +94,7 @@ def _ingest_args(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
     spec.add_argument("--max-reject-ratio", type=cli_args.ratio, default=0.05, help="fail above this share of bad rows")
     client = argparse.ArgumentParser(add_help=False)
     _client_args(client)
-    ingest = sub.add_parser("ingest", parents=[spec, client], epilog=EXIT_STATUS,
+    ingest = sub.add_parser("ingest", parents=[spec, client], epilog=INGEST_EXIT_STATUS,
                             help="ingest CSV/Parquet files into a warehouse table (POST /v1/ingestions)")
     ingest.add_argument("sources", nargs="+", metavar="SOURCE", help="paths, globs, http(s):// or gs:// URIs")
     ingest.add_argument("--follow", action="store_true", help="show live progress until the ingestion ends")

@@ -119,7 +119,8 @@ def _show(progress: Progress, bar: Any, event: dict[str, Any]) -> int | None:
         progress.update(bar, description=escape(stage), completed=min(done, 1.0))
     elif kind == "data_loaded":
         progress.console.print(f"data: {data['rows_read']} rows read, {data['duplicates_dropped']} duplicates "
-                               f"and {data['null_rows_dropped']} rows with nulls dropped, {data['rows_used']} used")
+                               "(same features and label) and "
+                               f"{data['null_rows_dropped']} rows with nulls dropped, {data['rows_used']} used")
     elif kind == "evaluated":
         metrics = ", ".join(f"{k}={v:.4g}" for k, v in data["metrics"].items())
         progress.console.print(f"metrics: {escape(metrics)}")
@@ -128,7 +129,8 @@ def _show(progress: Progress, bar: Any, event: dict[str, Any]) -> int | None:
         progress.console.print(f"[green]model {escape(data['model_name'])} version {data['version']} is ready")
         return 0
     elif kind in ("failed", "cancelled"):
-        progress.console.print(f"[red]job {kind}: {escape(str(data.get('message', '')))}")
+        reason = str(data.get("message") or "")  # a cancel carries none: no dangling colon then
+        progress.console.print(f"[red]job {kind}" + (f": {escape(reason)}" if reason else ""))
         return EXIT_FAILED
     else:
         progress.update(bar, description=escape(kind))

@@ -1,5 +1,5 @@
 """Hyperparameter validation shared by the model backends: one pydantic model per (algorithm,
-task), whose errors become a single InvalidSpec naming each field to fix."""
+task), in strict mode, whose errors become a single InvalidSpec naming each field to fix."""
 
 from __future__ import annotations
 
@@ -24,7 +24,10 @@ def validate_hyperparameters(
         raise InvalidSpec(f"unknown algorithm {algorithm!r} for task {task.value!r}; known: {', '.join(known)}",
                           {"field": "algorithm", "known": known})
     try:
-        return model.model_validate(dict(hyperparameters)).model_dump()
+        # strict: a value of the wrong JSON type is refused, not converted (`true` or "3" or 3.0 for an
+        # integer quietly trained a depth-1 stump or a depth-3 tree), as the rest of the spec is; an
+        # integer still passes where a number is expected. The published schemas say the same.
+        return model.model_validate(dict(hyperparameters), strict=True).model_dump()
     except ValidationError as exc:
         errors = [{"field": ".".join(map(str, e["loc"])), "message": e["msg"]} for e in exc.errors()]
         summary = "; ".join(f"{e['field'] or 'hyperparameters'}: {e['message']}" for e in errors)

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from domain.services.data_prep import SplitRecord
 from domain.types.errors import InvalidSpec
 from domain.types.identifiers import model_name
 from domain.types.training import Task
@@ -53,16 +54,41 @@ def check_metric(metric: str | None, task: Task) -> None:
 
 
 def decide(request: RetrainRequest, task: Task, challenger: Mapping[str, float], champion: Mapping[str, float],
-           champion_version: int) -> dict[str, Any]:
-    """Promote when the challenger is not worse than the champion by more than the tolerance."""
+           champion_version: int, bias: str | None = None) -> dict[str, Any]:
+    """Promote only a better challenger: with tolerance t, one whose metric beats the champion's minus t
+    (plus t where lower is better), so with t = 0 an equal challenger is not promoted.
+
+    `bias`: why the champion's score may be inflated (holdout_bias), recorded with the decision. A
+    challenger that beats even that score is better; one that does not may or may not be."""
     metric = request.metric or next(m for m in DEFAULT_METRIC[task] if m in challenger or m == "accuracy")
     if metric not in challenger or metric not in champion:
         raise InvalidSpec(f"metric {metric!r} is not reported for both models; available: {sorted(challenger)}",
                           {"field": "metric"})
-    new, old = float(challenger[metric]), float(champion[metric])
+    new, old, tolerance = float(challenger[metric]), float(champion[metric]), request.tolerance
     lower = metric in LOWER_IS_BETTER
-    promote = new <= old + request.tolerance if lower else new >= old - request.tolerance
-    verb = "not worse than" if promote else "worse than"
-    summary = f"{metric} {new:.6g} vs champion v{champion_version} {old:.6g}: {verb} (tolerance {request.tolerance:g})"
-    return {"metric": metric, "challenger": new, "champion": old, "tolerance": request.tolerance,
-            "lower_is_better": lower, "promote": promote, "champion_version": champion_version, "summary": summary}
+    promote = new < old + tolerance if lower else new > old - tolerance
+    better = new < old if lower else new > old
+    verb = "not better than" if not promote else "better than" if better else "within the tolerance of"
+    summary = f"{metric} {new:.6g} vs champion v{champion_version} {old:.6g}: {verb} (tolerance {tolerance:g})"
+    if bias:
+        summary += f"; the comparison favours the champion: {bias}"
+    return {"metric": metric, "challenger": new, "champion": old, "tolerance": tolerance,
+            "lower_is_better": lower, "promote": promote, "champion_version": champion_version,
+            "fair": bias is None, **({"bias": bias} if bias else {}), "summary": summary}
+
+
+def holdout_bias(champion_version: int, champion: SplitRecord | None, challenger: SplitRecord) -> str | None:
+    """Why the retrain's holdout may hold rows the champion trained on (its score would then be
+    inflated), or None when it holds none: the split keeps the champion's training rows (by row
+    hash, plus those its manifest lists) on the training side."""
+    if champion is None:
+        return (f"v{champion_version} was trained before rows were split by their content, so some holdout rows "
+                "may be rows it trained on")
+    unlisted = champion.kept_total - len(champion.kept)
+    if unlisted > 0:
+        return (f"{unlisted} rows v{champion_version} trained on are not listed in its manifest, and may be in "
+                "the holdout")
+    if challenger.borrowed:
+        return (f"the holdout took {challenger.borrowed} rows beyond the validation fraction (too few rows were "
+                f"within it), which v{champion_version} may have trained on")
+    return None

@@ -3,7 +3,7 @@ load + clean + split, fit with progress, evaluate, and store a registered versio
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 import anyio
@@ -26,8 +26,8 @@ CancelCheck = Callable[[], Awaitable[None]]
 
 
 class PreparedData:
-    def __init__(self, train: Dataset, holdout: Dataset, report: data_prep.CleaningReport) -> None:
-        self.train, self.holdout, self.report = train, holdout, report
+    def __init__(self, split: data_prep.Split, report: data_prep.CleaningReport) -> None:
+        self.train, self.holdout, self.split, self.report = split.train, split.holdout, split.record, report
 
 
 class Trainer:
@@ -37,15 +37,17 @@ class Trainer:
         self.registry = registry
         self._clock = clock
 
-    async def prepare(self, spec: TrainingSpec, events: JobEvents, check_cancel: CancelCheck) -> PreparedData:
+    async def prepare(self, spec: TrainingSpec, events: JobEvents, check_cancel: CancelCheck,
+                      keep_for_training: Sequence[str] = ()) -> PreparedData:
+        """Load, clean and split; `keep_for_training`: see data_prep.split."""
         await events.progress("load", 0.0)
         arrow = await self._warehouse.read(spec.source.table)
         frame = await anyio.to_thread.run_sync(training_data.to_frame, arrow, spec)
         used, report = await anyio.to_thread.run_sync(data_prep.clean, frame, spec)
         await events.emit(EventType.DATA_LOADED, report.to_dict())
         await check_cancel()
-        train, holdout = await anyio.to_thread.run_sync(data_prep.split, used, spec, report)
-        return PreparedData(train, holdout, report)
+        split = await anyio.to_thread.run_sync(data_prep.split, used, spec, report, keep_for_training)
+        return PreparedData(split, report)
 
     async def fit(self, spec: TrainingSpec, train: Dataset, events: JobEvents, check_cancel: CancelCheck) -> object:
         last = {"fraction": 0.0}
@@ -75,7 +77,8 @@ class Trainer:
         sample: npt.NDArray[np.float64] = prepared.holdout.features[:EXPORT_CHECK_ROWS]
         serialized = await self.backend.serialize(model, sample)
         version = await self.registry.claim_version(spec.model_name, job_id)
-        data = {"table": spec.source.table, "columns": list(spec.source.columns), **prepared.report.to_dict()}
+        data = {"table": spec.source.table, "columns": list(spec.source.columns), **prepared.report.to_dict(),
+                "split": prepared.split.to_dict()}
         manifest = await self.registry.publish(
             spec.model_name, version, serialized.files,
             job_id=job_id, algorithm=spec.algorithm, spec=spec.to_dict(),

@@ -7,9 +7,10 @@ CPU-bound, like data_prep: the trainer runs these in a worker thread.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import numpy.typing as npt
 
 from domain.types.errors import UnusableTrainingData
 from domain.types.training import Task, TrainingSpec
@@ -22,20 +23,14 @@ if TYPE_CHECKING:  # only the functions below need pandas and pyarrow themselves
 # larger value is infinite there, which trees refuse and networks turn into NaN weights.
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 CLASS_KINDS = frozenset({"string", "integer", "boolean", "categorical"})  # and whole-number floats
+POISSON_SETTINGS = ("criterion", "loss")
 
 
 def to_frame(table: pa.Table, spec: TrainingSpec) -> pd.DataFrame:
-    """The table as pandas. Columns the spec does not use only take part in dropping duplicates:
-    nested ones (lists, records, maps, unions), which pandas can neither hash nor always convert,
-    become their text, which compares equal exactly when the values do."""
-    import pyarrow as pa
-
+    """The spec's columns as pandas: the others take no part in training, not even in dropping
+    duplicates (data_prep.clean), and converting them would only cost time and memory."""
     _require_columns(table, spec)
-    for index, field in enumerate(table.schema):
-        if pa.types.is_nested(field.type):
-            text = pa.array([repr(value) for value in table.column(index).to_pylist()], pa.string())
-            table = table.set_column(index, field.name, text)
-    return table.to_pandas()
+    return table.select(list(spec.source.columns)).to_pandas()
 
 
 def usable(frame: pd.DataFrame, spec: TrainingSpec) -> pd.DataFrame:
@@ -44,6 +39,7 @@ def usable(frame: pd.DataFrame, spec: TrainingSpec) -> pd.DataFrame:
     _check_features(frame, spec)
     if spec.task is Task.REGRESSION:
         _check_regression_label(frame[spec.source.label], spec.source.label)
+        _check_poisson_label(frame[spec.source.label], spec)
     else:
         _check_classes(frame[spec.source.label], spec.source.label)
     return frame
@@ -105,6 +101,37 @@ def _check_regression_label(label: pd.Series, name: str) -> None:
         raise UnusableTrainingData(
             f"label {name!r} has {rows} rows with infinite values or values beyond ±3.4e38, which models "
             "compute in float32 as infinite; filter those rows or rescale the label", {"label": name})
+
+
+def check_fit_labels(labels: npt.NDArray[Any], spec: TrainingSpec) -> None:
+    """What the training rows alone can break: a Poisson fit needs their labels to sum above 0."""
+    asked = _poisson_setting(spec)
+    if asked and not float(np.sum(labels, dtype=np.float64)) > 0:
+        raise UnusableTrainingData(
+            f"label {spec.source.label!r} is 0 in every training row, and {asked} needs labels that sum to more "
+            "than 0: use rows with positive labels or another " + asked.split("=")[0], {"label": spec.source.label})
+
+
+def _check_poisson_label(label: pd.Series, spec: TrainingSpec) -> None:
+    asked = _poisson_setting(spec)
+    if asked is None:
+        return
+    values = label.to_numpy(dtype=np.float64)
+    negative = values[values < 0]
+    if len(negative):
+        raise UnusableTrainingData(
+            f"label {spec.source.label!r} has {len(negative)} negative values (e.g. {negative[0]:g}), and {asked} "
+            "needs labels >= 0 (counts, rates): filter those rows, shift the label, or use another "
+            + asked.split("=")[0], {"label": spec.source.label})
+
+
+def _poisson_setting(spec: TrainingSpec) -> str | None:
+    """The hyperparameter asking for a Poisson fit (scikit-learn's trees and forests: criterion,
+    gradient boosting: loss), which takes only labels >= 0 summing to more than 0."""
+    for name in POISSON_SETTINGS:
+        if spec.hyperparameters.get(name) == "poisson":
+            return f"{name}='poisson'"
+    return None
 
 
 def _check_classes(label: pd.Series, name: str) -> None:

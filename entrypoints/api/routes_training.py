@@ -5,12 +5,13 @@ from __future__ import annotations
 from aiohttp import web
 from prometheus_client import Counter
 
+from domain.services.job_events import JobEvents
 from domain.types.events import job_topic
 from entrypoints.api.accepted import accepted
 from entrypoints.api.errors import parse_body
 from entrypoints.api.keys import CONTAINER
 from entrypoints.api.schemas import TrainingSpecIn
-from entrypoints.api.streaming import parse_after, stream_events
+from entrypoints.api.streaming import parse_after, stored_events, stream_events
 
 SUBMITTED = Counter("mlplane_training_jobs_submitted_total", "Training jobs accepted")
 routes = web.RouteTableDef()
@@ -41,7 +42,11 @@ async def job_events(request: web.Request) -> web.StreamResponse:
     job_id = request.match_info["job_id"]
     after = parse_after(request)
     container = request.app[CONTAINER]
-    await container.training().get(job_id)  # 404 before the upgrade, not a silent socket
-    subscription = container.events().subscribe(job_topic(job_id), after)
-    return await stream_events(request, subscription, stop_on_terminal=True)
+    record = await container.training().get(job_id)  # 404 before the upgrade, not a silent socket
+    log = container.events()
+    if record.is_terminal and await JobEvents(log, container.clock(), job_id).has_terminal_event():
+        # Nothing more will come: the stored events after `after` (none for a client that already has the
+        # terminal event), then the close. A live subscription would wait for an event never sent.
+        return await stream_events(request, stored_events(log, job_topic(job_id), after), stop_on_terminal=True)
+    return await stream_events(request, log.subscribe(job_topic(job_id), after), stop_on_terminal=True)
 

@@ -22,8 +22,10 @@ from aiohttp import WSCloseCode, WSMsgType, web
 
 from domain.types.events import Event, event_id_key
 from entrypoints.api.keys import CONTAINER, SOCKETS
+from ports.event_log import EventLog
 
 CLOSE_TIMEOUT_S = 5.0
+STORED_PAGE = 1000
 log = logging.getLogger(__name__)
 
 
@@ -39,6 +41,14 @@ def parse_after(request: web.Request) -> str | None:
     if after is not None:
         event_id_key(after)  # InvalidSpec (422) naming the expected shape
     return after
+
+
+async def stored_events(log: EventLog, topic: str, after: str | None) -> AsyncIterator[Event]:
+    """The events stored after `after`, then the end: for a topic that gets no more (a finished job's)."""
+    while batch := await log.read(topic, after=after, limit=STORED_PAGE):
+        for event in batch:
+            yield event
+        after = batch[-1].id
 
 
 async def stream_events(

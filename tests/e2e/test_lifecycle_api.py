@@ -74,15 +74,24 @@ async def test_retention_plans_then_applies_without_touching_aliases(http, daemo
     assert remaining == set(plan["keep"])
 
 
-async def test_retrain_promotes_an_equal_challenger_and_schedules_list_next_runs(http, daemon) -> None:
-    async with http.get(f"/v1/models/{MODEL}/aliases") as r:
-        champion = (await r.json())["aliases"]["production"]
-    async with http.post(f"/v1/models/{MODEL}/retrain", json={"metric": "accuracy", "tolerance": 0.01}) as r:
+async def retrain(http: aiohttp.ClientSession, daemon: DaemonProcess, **body: object) -> dict:
+    async with http.post(f"/v1/models/{MODEL}/retrain", json=body) as r:
         assert r.status == 202
         job_id = (await r.json())["job_id"]
     final = (await collect_events(http, daemon.url, job_id))[-1]
-    assert final["type"] == "completed" and final["data"]["decision"] == "promoted", final
-    assert final["data"]["champion_version"] == champion
+    assert final["type"] == "completed", final
+    return dict(final["data"])
+
+
+async def test_retrain_promotes_only_a_better_challenger_and_schedules_list_next_runs(http, daemon) -> None:
+    async with http.get(f"/v1/models/{MODEL}/aliases") as r:
+        champion = (await r.json())["aliases"]["production"]
+    # Same data, same spec: an equal challenger, and both scored on rows neither trained on.
+    equal = await retrain(http, daemon, metric="accuracy")
+    assert equal["decision"] == "kept champion" and equal["challenger"] == equal["champion"], equal
+    assert equal["fair"] is True and equal["champion_version"] == champion
+    within = await retrain(http, daemon, metric="accuracy", tolerance=0.01)
+    assert within["decision"] == "promoted" and within["champion_version"] == champion, within
     async with http.put(f"/v1/models/{MODEL}/schedule", json={"cron": "30 2 * * *", "timezone": "Europe/Paris"}) as r:
         assert r.status == 200
     async with http.get("/v1/schedules") as r:

@@ -37,3 +37,19 @@ def test_commands_that_bind_no_port_neither_list_nor_take_host_and_port(
             main([*command, option, "1"])
         assert stop.value.code == 2  # a usage error before anything starts
         assert f"unrecognized arguments: {option} 1" in capsys.readouterr().err
+
+
+def help_text(command: list[str], capsys: pytest.CaptureFixture[str]) -> str:
+    with pytest.raises(SystemExit) as stop:
+        main([*command, "--help"])
+    assert stop.value.code == 0
+    return " ".join(capsys.readouterr().out.split())  # argparse wraps the epilog
+
+
+def test_each_client_command_explains_its_own_exit_statuses(capsys: pytest.CaptureFixture[str]) -> None:
+    train = help_text(["train"], capsys)
+    assert "1 the job ended failed or cancelled (--follow)" in train and "replay" not in train
+    assert "2 could not do the work" in train and "event stream was lost" in train
+    replay = help_text(["stream", "replay"], capsys)
+    assert "refused a replayed batch" in replay and "job" not in replay
+    assert "replay" not in help_text(["ingest"], capsys)

@@ -48,3 +48,10 @@ def test_names_the_daemon_reports_print_unchanged() -> None:
                  "duplicates_dropped": 0, "rejects_files": ["/data/[x]/rejects.csv"]}
     _outcome, text = render(client_ingest._show, {}, {"type": "completed", "data": completed})
     assert "table [t]: 1 rows loaded" in text and "rejects: /data/[x]/rejects.csv" in text
+
+
+def test_a_cancelled_job_prints_cancelled_with_a_reason_only_when_there_is_one() -> None:
+    outcome, text = render(client._show, None, {"type": "cancelled", "data": {}})  # what cancels send
+    assert outcome == client.EXIT_FAILED and "job cancelled" in text and "cancelled:" not in text
+    _outcome, text = render(client._show, None, {"type": "cancelled", "data": {"message": "by ana"}})
+    assert "job cancelled: by ana" in text

@@ -1,4 +1,4 @@
-"""Retraining promotes a challenger only when it is not worse; decisions are recorded."""
+"""Retraining promotes a challenger only when it is better (within the tolerance); decisions are recorded."""
 
 from __future__ import annotations
 
@@ -32,10 +32,20 @@ def add_rows(world: World, rows: int, label: int) -> pa.Table:
                      "y": np.full(rows, label, dtype="int64")})
 
 
-async def test_an_equal_challenger_is_promoted_and_recorded(world: World) -> None:
+async def test_an_equal_challenger_is_registered_but_not_promoted_without_a_tolerance(world: World) -> None:
     await trained_versions(world, 1)
     await world.aliases.move("people-model", "production", 1, reason="launch", by="a")
-    result = await retrain(world)
+    result = await retrain(world)  # the same data, the same model: the same score
+    assert result["decision"] == "kept champion" and result["challenger"] == result["champion"]
+    assert await world.aliases.current("people-model", "production") == 1
+    decision = (await world.registry.get_version("people-model", 2)).extra["retrain"]
+    assert decision["promote"] is False and "not better than" in decision["summary"]
+
+
+async def test_a_challenger_within_the_tolerance_is_promoted_and_recorded(world: World) -> None:
+    await trained_versions(world, 1)
+    await world.aliases.move("people-model", "production", 1, reason="launch", by="a")
+    result = await retrain(world, tolerance=0.01)
     assert result["decision"] == "promoted" and result["version"] == 2
     assert await world.aliases.current("people-model", "production") == 2
     manifest = await world.registry.get_version("people-model", 2)
@@ -67,7 +77,7 @@ async def test_too_few_new_rows_skips_without_failing(world: World) -> None:
 async def test_a_rerun_after_a_crash_reuses_the_challenger_and_promotes_once(world: World) -> None:
     await trained_versions(world, 1)
     await world.aliases.move("people-model", "production", 1, reason="launch", by="a")
-    job = await world.retrains.request(RetrainRequest("people-model"))
+    job = await world.retrains.request(RetrainRequest("people-model", tolerance=0.01))
     real_move = world.aliases.move
 
     async def crash_once(*args, **kwargs):  # type: ignore[no-untyped-def]

@@ -6,11 +6,15 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pytest
 
+from domain.services import data_prep
+from domain.types.training import SourceSpec, Task, TrainingSpec
 from tests.support.hostile_training import (
     classes_learned,
     data,
@@ -25,7 +29,18 @@ from tests.support.hostile_training import (
 )
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="module")]
-SHUFFLE = np.random.default_rng(7).permutation  # the holdout split's shuffle at the default seed
+SPLIT_SPEC = TrainingSpec("m", "decision_tree", Task.CLASSIFICATION, SourceSpec("t", ("f0", "f1"), "y"))
+
+
+def relabelled(columns: dict[str, Any], rows: list[int], label: str) -> list[Any]:
+    labels = np.where(columns["y"] == 1, "b", "a").astype(object)
+    labels[rows] = label
+    return labels.tolist()
+
+
+def split_of(columns: dict[str, Any], rows: list[int], label: str) -> data_prep.Split:
+    """The holdout split (default seed and fraction) of `columns` with `rows` relabelled `label`."""
+    return data_prep.split(pd.DataFrame({**columns, "y": relabelled(columns, rows, label)}), SPLIT_SPEC)
 
 
 # --- labels ---------------------------------------------------------------------------------------
@@ -80,19 +95,19 @@ async def test_an_infinite_or_huge_regression_label_fails_naming_it(container, v
 
 
 async def test_a_class_with_one_row_is_kept_for_the_fit(container) -> None:
-    columns, first_held = data(40), SHUFFLE(40)[0]  # the holdout's first row, whatever its class
-    labels = np.where(columns["y"] == 1, "b", "a").astype(object)
-    labels[first_held] = "c"
-    outcome = await train(container, pa.table({**columns, "y": labels.tolist()}))
+    columns = data(40)  # a row whose hash would hold it out once it is the only one of class 'c'
+    row = next(r for r in range(40) if split_of(columns, [r], "c").record.kept_total == 1)  # kept for the fit
+    outcome = await train(container, pa.table({**columns, "y": relabelled(columns, [row], "c")}))
     await expect_completed(container, outcome)
     assert await classes_learned(container, outcome) == ["a", "b", "c"]
 
 
 async def test_a_rare_class_missing_from_the_holdout_leaves_roc_auc_finite(container) -> None:
-    columns, order = data(40), SHUFFLE(40)
-    labels = np.where(columns["y"] == 1, "b", "a").astype(object)
-    labels[order[-2:]] = "c"  # two rows, both in the fit part
-    metrics = await expect_completed(container, await train(container, pa.table({**columns, "y": labels.tolist()})))
+    columns = data(40)  # two rows of class 'c', both on the training side
+    pair = next(p for p in ([r, r + 1] for r in range(39))
+                if (split := split_of(columns, p, "c")).record.kept_total == 0 and "c" not in split.holdout.labels)
+    metrics = await expect_completed(container, await train(container, pa.table({**columns, "y": relabelled(
+        columns, pair, "c")})))
     assert 0.0 <= metrics["roc_auc"] <= 1.0
 
 
