@@ -13,7 +13,8 @@ class SignalSink(Protocol):
     signal with the same event id: readers dedupe by `event_id`). The stream is capped, but a
     signal a reader of it (a consumer group: the signals_table recorder) has not acked is never
     dropped. `record_batch` adds a batch's counters to the pipeline's stats, which any process
-    can read with `stats`; `mark_paused` is how consumers tell those stats that they hold new input.
+    can read with `stats`; `record_serving` and `mark_paused` are how consumers tell those stats what
+    they serve and that they hold new input.
     """
 
     async def write(self, pipeline: str, signals: Sequence[Signal]) -> None: ...
@@ -21,9 +22,16 @@ class SignalSink(Protocol):
     async def record_batch(self, pipeline: str, size: int, latencies_ms: Sequence[float], model_version: int) -> None:
         ...
 
-    async def record_serving(self, pipeline: str, model_version: int | None) -> None:
-        """The version the pipeline serves now (None: none), for `stats` before its next batch, which
-        states it again. Raises TransientError when the backend is unreachable."""
+    async def record_serving(self, pipeline: str, holder: str, version: int | None, reason: str | None,
+                             ttl_s: float) -> None:
+        """The version consumer `holder` serves now (None: none, and `reason` says why), for every
+        process's `stats`. Each consumer has its own record, lasting `ttl_s` unless renewed, so one a
+        crashed consumer left goes by itself. Raises TransientError when the backend is unreachable."""
+        ...
+
+    async def forget_serving(self, pipeline: str, holder: str) -> None:
+        """Consumer `holder` stopped: its serving record goes now. Raises TransientError when the
+        backend is unreachable (the record then expires by itself)."""
         ...
 
     async def backlog(self, pipeline: str) -> int:
@@ -39,6 +47,8 @@ class SignalSink(Protocol):
         ...
 
     async def stats(self, pipeline: str) -> Mapping[str, Any]:
-        """events_processed, events_per_s, batch_size_avg, p50_ms, p99_ms, model_version, signals_backlog,
-        and paused: the reason of a live pause mark (None without one)."""
+        """events_processed, events_per_s, batch_size_avg, p50_ms, p99_ms, signals_backlog,
+        model_version: the highest version a live serving record names (without any, the version of
+        the recent batches; None: nothing served), and paused: why no live consumer serves, when
+        none does but one says why, else the reason of a live pause mark (None without one)."""
         ...

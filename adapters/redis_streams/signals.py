@@ -7,8 +7,8 @@ input past a bound, see domain/services/signal_backpressure.py).
 
 Stats are shared by every consumer of a pipeline: counters in a hash, the latest latencies in
 a capped list (p50/p99 over the last `_SAMPLES` events) and per-batch (time, size) marks for the
-recent rate, and the consumers' pause marks (pause_marks.py), which expire unless renewed.
-Reads compute the figures; nothing is kept in process memory.
+recent rate, and the consumers' pause marks and serving records (pause_marks.py), which expire
+unless renewed. Reads compute the figures; nothing is kept in process memory.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from redis.asyncio import Redis
 from redis.client import NEVER_DECODE
 
 from adapters.redis_streams.keys import Keys, text, transient_errors
-from adapters.redis_streams.pause_marks import MARK, live_reason
+from adapters.redis_streams.pause_marks import MARK, live_reason, live_serving, serving_value
 from domain.types.signal_batch import SignalBatch
 from domain.types.streams import Signal
 
@@ -123,10 +123,14 @@ class RedisSignalSink:
             await self._record(keys=keys, args=[size, model_version, packed, f"{time.time():.3f}:{size}",
                                                 _SAMPLES * 4, _RATE_MARKS])
 
-    async def record_serving(self, pipeline: str, model_version: int | None) -> None:
-        with transient_errors("stats write"):  # 0 reads back as null: nothing served (versions start at 1)
-            key = self._keys.stats(pipeline, "counters")
-            await self._redis.hset(key, "model_version", model_version or 0)  # type: ignore[misc]
+    async def record_serving(self, pipeline: str, holder: str, version: int | None, reason: str | None,
+                             ttl_s: float) -> None:
+        await self._set_mark(self._keys.stats(pipeline, "serving"), holder, serving_value(version, reason), ttl_s)
+
+    async def forget_serving(self, pipeline: str, holder: str) -> None:
+        await self._set_mark(self._keys.stats(pipeline, "serving"), holder, "", 1.0)
+        with transient_errors("stats write"):  # nor do its last batches tell what is served any more
+            await self._redis.hdel(self._keys.stats(pipeline, "counters"), "model_version")  # type: ignore[misc]
 
     async def backlog(self, pipeline: str) -> int:
         with transient_errors("signals backlog"):
@@ -135,9 +139,11 @@ class RedisSignalSink:
                 return _backlog(*await pipe.execute(raise_on_error=False))
 
     async def mark_paused(self, pipeline: str, holder: str, reason: str | None, ttl_s: float) -> None:
-        with transient_errors("pause mark"):
-            await self._mark(keys=[self._keys.stats(pipeline, "pause_marks")],
-                             args=[holder, reason or "", max(1, round(ttl_s * 1000))])
+        await self._set_mark(self._keys.stats(pipeline, "pause_marks"), holder, reason or "", ttl_s)
+
+    async def _set_mark(self, key: str, holder: str, value: str, ttl_s: float) -> None:  # "": delete it
+        with transient_errors("consumer mark"):
+            await self._mark(keys=[key], args=[holder, value, max(1, round(ttl_s * 1000))])
 
     async def stats(self, pipeline: str) -> Mapping[str, Any]:
         counters, samples, marks = (self._keys.stats(pipeline, p) for p in ("counters", "latency", "rate"))
@@ -147,24 +153,27 @@ class RedisSignalSink:
                 pipe.execute_command("GET", samples, **{NEVER_DECODE: True})  # binary
                 pipe.lrange(marks, 0, -1)
                 pipe.hgetall(self._keys.stats(pipeline, "pause_marks"))
+                pipe.hgetall(self._keys.stats(pipeline, "serving"))
                 pipe.time()
                 _ask_backlog(pipe, self._keys.signals(pipeline))  # same round trip
-                raw_counters, raw_samples, raw_marks, pauses, now, groups, length = \
+                raw_counters, raw_samples, raw_marks, pauses, records, now, groups, length = \
                     await pipe.execute(raise_on_error=False)
         c = {text(k): int(v) for k, v in raw_counters.items()}
         # not bytes: nothing recorded yet, or an older version's list (replaced at the next batch)
         latency = np.frombuffer(raw_samples, dtype="<f4").astype(np.float64) if isinstance(raw_samples, bytes) \
             else np.zeros(0)
         processed, batches = c.get("events_processed", 0), c.get("batches", 0)
+        rate, served = _rate([text(m) for m in raw_marks]), live_serving(records, now)
+        batch_version = (c.get("model_version") or None) if rate else None  # for consumers that state nothing
         return {
             "events_processed": processed,
-            "events_per_s": round(_rate([text(m) for m in raw_marks]), 1),
+            "events_per_s": round(rate, 1),
             "batch_size_avg": round(processed / batches, 1) if batches else 0.0,
             "p50_ms": round(float(np.percentile(latency, 50)), 2) if latency.size else None,
             "p99_ms": round(float(np.percentile(latency, 99)), 2) if latency.size else None,
-            "model_version": c.get("model_version") or None,  # 0: none served
+            "model_version": served.version if served.live else batch_version,
             "signals_backlog": _backlog(groups, length),
-            "paused": live_reason(pauses, now),
+            "paused": served.reason or live_reason(pauses, now),  # nothing to serve, or backpressure
         }
 
 

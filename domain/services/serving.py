@@ -2,9 +2,11 @@
 
 A version whose feature list does not match the pipeline is refused: the pipeline keeps serving
 the version it has, says so once on its `pipeline:{name}` topic and logs a warning with the reason.
-With no version to serve (none loaded yet, e.g. after a restart), the consumer takes no events: the
-watcher then marks the pipeline paused in its stats with the true reason, and states the version
-it serves (none), so GET /v1/pipelines/{name} never shows a version that is not served.
+With no version to serve (none loaded yet, e.g. after a restart), the consumer takes no events.
+Each consumer's watcher states in the pipeline's stats what it serves, or why nothing, in a record
+of its own: GET /v1/pipelines/{name} shows the highest version a live consumer serves, and says
+`paused` with the reason only while none serves (one that serves nothing takes no events, so
+another serving is all the pipeline needs), never a version that is not served.
 ONNX Runtime serves a version when it carries a verified model.onnx; otherwise the backend's own
 predict does, batched.
 """
@@ -33,10 +35,10 @@ from ports.model_server import ModelServer, Predictor
 from ports.signal_sink import SignalSink
 
 log = logging.getLogger(__name__)
-# How long the "nothing to serve" pause mark outlives its last renewal: the consumer renews it at each
-# check (every batch attempt, and the runner's periodic `check`), so only a dead consumer's mark expires.
+# How long a consumer's serving record outlives its last renewal: the consumer renews it at a check
+# (every batch attempt, and the runner's periodic `check`) once a third of this has passed, so only a
+# dead consumer's record expires.
 MARK_TTL_S = 30.0
-NO_VERSION = 0  # the version stated in the stats while none is served (versions start at 1)
 
 
 class NoServableModel(TransientError):
@@ -80,11 +82,11 @@ class ModelWatcher:
         self._config, self._registry, self._aliases = config, registry, aliases
         self._server, self._backend, self._events, self._clock = server, backend, events, clock
         self._check_every_s, self._signals = check_every_s, signals
-        self._holder = f"model:{holder or uuid.uuid4().hex[:12]}"  # beside the consumer's backpressure mark
+        self._holder = holder or uuid.uuid4().hex[:12]
         self._served: Served | None = None
         self._target: int | None = None  # the version the alias pointed to at the last check
         self._refusal: tuple[int, str] | None = None  # the version last refused, and why
-        self._reported: tuple[int, str | None] | None = None  # (version stated, pause reason) last told
+        self._reported: tuple[int | None, str | None] | None = None  # (version served, why none) last told
         self._reported_at = float("-inf")
         self._checked_at = float("-inf")
         self._lock = asyncio.Lock()
@@ -113,10 +115,12 @@ class ModelWatcher:
         return f"{where} has no servable version yet"
 
     async def release(self) -> None:
-        """A stopping consumer holds nothing: clear its pause mark now (best effort; else it expires)."""
-        if self._signals is not None and self._reported is not None and self._reported[1] is not None:
-            with contextlib.suppress(TransientError):
-                await self._signals.mark_paused(self._config.name, self._holder, None, MARK_TTL_S)
+        """A stopping consumer serves nothing: its serving record goes now (best effort; else it expires)."""
+        async with self._lock:  # after a check in flight, which would write the record again
+            if self._signals is not None and self._reported is not None:
+                with contextlib.suppress(TransientError):
+                    await self._signals.forget_serving(self._config.name, self._holder)
+                self._reported = None
 
     async def _refresh(self) -> None:
         try:
@@ -147,16 +151,15 @@ class ModelWatcher:
                                   {"version": version, "message": exc.message, "serving": serving}, self._clock.now())
 
     async def _report(self, now: float) -> None:
-        """Only on a change, or to renew a pause mark: nothing is written per batch while serving."""
-        state = (self._served.version, None) if self._served else (NO_VERSION, self.unservable_reason())
-        due = state[1] is not None and now - self._reported_at >= MARK_TTL_S / 3
+        """Only on a change, or to renew the record: nothing is written per batch."""
+        state: tuple[int | None, str | None] = \
+            (self._served.version, None) if self._served else (None, self.unservable_reason())
+        due = now - self._reported_at >= MARK_TTL_S / 3
         if self._signals is None or (state == self._reported and not due):
             return
         try:
-            if state[1] is not None or (self._reported is not None and self._reported[1] is not None):
-                await self._signals.mark_paused(self._config.name, self._holder, state[1], MARK_TTL_S)
-            if self._reported is None or self._reported[0] != state[0]:
-                await self._signals.record_serving(self._config.name, state[0] or None)
+            version, reason = state
+            await self._signals.record_serving(self._config.name, self._holder, version, reason, MARK_TTL_S)
         except TransientError as exc:  # the stats lag; told again at the next check
             log.warning("pipeline %s: could not update its stats: %s", self._config.name, exc.message)
             return

@@ -70,12 +70,14 @@ class InMemoryEntityStateStore:
 class InMemorySignalSink:
     """`recorded[pipeline]`: how many signals its recorder has acked (None: no recorder), so the
     backlog is what was written since; `backlog_calls` counts how often it was asked. `pause_marks`
-    holds each pipeline's marks by holder, with their ttl_s; marks do not expire here (no clock)."""
+    holds each pipeline's marks by holder, with their ttl_s, and `serving` its serving records by
+    holder, (version, reason, ttl_s); neither expires here (no clock). Stats read them as Redis's do."""
 
     def __init__(self) -> None:
         self.signals: dict[str, list[Signal]] = {}
         self.batches: list[int] = []
-        self.serving: dict[str, int | None] = {}
+        self.serving: dict[str, dict[str, tuple[int | None, str | None, float]]] = {}
+        self.batch_versions: dict[str, int] = {}
         self.fail_next = 0  # simulate a crash after predicting, before the ack
         self.recorded: dict[str, int | None] = {}
         self.backlog_calls = 0
@@ -89,9 +91,17 @@ class InMemorySignalSink:
 
     async def record_batch(self, pipeline: str, size: int, latencies_ms: Sequence[float], model_version: int) -> None:
         self.batches.append(size)
+        self.batch_versions[pipeline] = model_version
 
-    async def record_serving(self, pipeline: str, model_version: int | None) -> None:
-        self.serving[pipeline] = model_version
+    async def record_serving(self, pipeline: str, holder: str, version: int | None, reason: str | None,
+                             ttl_s: float) -> None:
+        records = self.serving.setdefault(pipeline, {})
+        records.pop(holder, None)  # last renewed last, as the newest expiry in Redis
+        records[holder] = (version, reason, ttl_s)
+
+    async def forget_serving(self, pipeline: str, holder: str) -> None:
+        self.serving.get(pipeline, {}).pop(holder, None)
+        self.batch_versions.pop(pipeline, None)
 
     async def backlog(self, pipeline: str) -> int:
         self.backlog_calls += 1
@@ -108,8 +118,13 @@ class InMemorySignalSink:
     async def stats(self, pipeline: str) -> Mapping[str, Any]:
         backlog = await self.backlog(pipeline)
         marks = list(self.pause_marks.get(pipeline, {}).values())
+        records = list(self.serving.get(pipeline, {}).values())
+        served = [version for version, _, _ in records if version]
+        why = next((reason for version, reason, _ in reversed(records) if reason), None) if not served else None
+        version = max(served, default=None) if records else self.batch_versions.get(pipeline)
         return {"events_processed": sum(self.batches), "batch_size_avg": float(np.mean(self.batches or [0])),
-                "signals_backlog": backlog, "paused": marks[-1][0] if marks else None}
+                "model_version": version, "signals_backlog": backlog,
+                "paused": why or (marks[-1][0] if marks else None)}
 
 
 class InMemoryPipelineStore:

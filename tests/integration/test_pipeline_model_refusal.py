@@ -53,6 +53,7 @@ async def test_an_incompatible_alias_is_refused_loudly_and_a_pipeline_left_with_
     assert (await stats(stack, config))["paused"] is None  # it still processes events
 
     await stack.registry.delete_version("tree", 1)  # retention, then a restart
+    await first.release()  # the consumer stops (the pipeline runner releases its watcher)
     restarted = watcher(stack, config, "c2")
     with pytest.raises(NoServableModel) as nothing:
         await restarted.current()
