@@ -102,6 +102,7 @@ def _show(progress: Progress, bars: dict[int, Any], event: dict[str, Any]) -> in
             progress.console.print(f"rejects: {escape(path)}")
         return 0
     elif kind in ("failed", "cancelled"):
-        progress.console.print(f"[red]ingestion {kind}: {escape(str(data.get('message', '')))}")
+        reason = str(data.get("message") or "")  # a cancel carries none: no dangling colon then
+        progress.console.print(f"[red]ingestion {kind}" + (f": {escape(reason)}" if reason else ""))
         return EXIT_FAILED
     return None

@@ -18,12 +18,13 @@ from typing import Any
 
 from domain.services.aliases import AliasConflict, AliasService
 from domain.services.data_prep import SplitRecord
+from domain.services.deletion_marks import VersionBeingDeleted
 from domain.services.job_events import JobEvents
 from domain.services.job_lifecycle import JobLifecycle
 from domain.services.retention import RetentionService
 from domain.services.retrain_policy import RetrainRequest, check_metric, decide, holdout_bias
 from domain.services.trainer import PreparedData, Trainer
-from domain.types.errors import InvalidSpec, MlplaneError
+from domain.types.errors import InvalidSpec, MlplaneError, NotFound
 from domain.types.jobs import JobRecord
 from domain.types.models import Manifest
 from domain.types.training import TrainingSpec
@@ -84,6 +85,8 @@ class RetrainRunner:
                     by=f"retrain:{job_id}", reason=f"retrain: {decision['summary']}")
             except AliasConflict:
                 outcome = "not promoted: the alias moved while retraining"
+            except (VersionBeingDeleted, NotFound) as exc:  # a delete of the challenger won the race: no failure
+                outcome = f"not promoted: {exc.message}"
         await self._sweep(request.model)
         return {"model_name": request.model, "version": challenger.version, "decision": outcome,
                 "champion_version": champion.version,

@@ -2,7 +2,9 @@
 
 A version whose feature list does not match the pipeline is refused: the pipeline keeps serving
 the version it has, says so once on its `pipeline:{name}` topic and logs a warning with the reason.
-With no version to serve (none loaded yet, e.g. after a restart), the consumer takes no events.
+A consumer with none loaded yet (a restart) serves instead the version the alias pointed to most
+recently before that matches and still exists (retention keeps the versions pipelines serve), and
+follows the alias again once it moves; with no such version it serves nothing and takes no events.
 Each consumer's watcher states in the pipeline's stats what it serves, or why nothing, in a record
 of its own: GET /v1/pipelines/{name} shows the highest version a live consumer serves, and says
 `paused` with the reason only while none serves (one that serves nothing takes no events, so
@@ -25,7 +27,7 @@ import numpy.typing as npt
 
 from domain.services.aliases import AliasService
 from domain.services.registry import ModelRegistry
-from domain.types.errors import InvalidSpec, NotFound, TransientError
+from domain.types.errors import IntegrityError, InvalidSpec, NotFound, TransientError
 from domain.types.pipelines import FeatureSpec, PipelineConfig
 from domain.types.streams import Prediction
 from ports.clock import Clock
@@ -111,7 +113,7 @@ class ModelWatcher:
     def unservable_reason(self) -> str:
         where = f"{self._config.model}@{self._config.alias}"
         if self._refusal is not None and self._refusal[0] == self._target:
-            return f"{where} {self._refusal[1]}, and no earlier version is loaded to serve meanwhile"
+            return f"{where} {self._refusal[1]}, and none of the versions it pointed to before is left to serve"
         return f"{where} has no servable version yet"
 
     async def release(self) -> None:
@@ -135,18 +137,35 @@ class ModelWatcher:
             self._served = await self._load(version)
             log.info("pipeline %s now serves %s v%s", self._config.name, self._config.model, version)
         except InvalidSpec as exc:
-            await self._refuse(version, exc)
+            fell_back = self._served is None
+            if fell_back:
+                self._served = await self._earlier_servable(version)
+            await self._refuse(version, exc, fell_back)
 
-    async def _refuse(self, version: int, exc: InvalidSpec) -> None:
+    async def _earlier_servable(self, refused: int) -> Served | None:
+        """The version the alias pointed to most recently before `refused` that matches and still exists."""
+        moves = await self._aliases.history(self._config.model, self._config.alias)
+        onto_refused = [i for i, move in enumerate(moves) if move.to_version == refused]
+        earlier = moves[:onto_refused[-1]] if onto_refused else moves
+        for version in dict.fromkeys(move.to_version for move in reversed(earlier)):
+            if version == refused:
+                continue
+            with contextlib.suppress(InvalidSpec, NotFound, IntegrityError):  # does not match, gone, or corrupt
+                return await self._load(version)
+        return None
+
+    async def _refuse(self, version: int, exc: InvalidSpec, fell_back: bool) -> None:
         model_features = exc.details.get("model_features")
         why = (f"points to v{version}, whose features {list(model_features)} do not match the pipeline's "
                f"{list(self._config.feature_names)}" if model_features is not None
                else f"points to v{version}, which the pipeline cannot serve: {exc.message}")
         self._refusal = (version, why)
         serving = self._served.version if self._served else None
+        then = ("it serves nothing and takes no events" if serving is None
+                else f"it had none loaded and serves v{serving} instead, where the alias pointed before" if fell_back
+                else f"it keeps serving v{serving}")
         log.warning("pipeline %s refuses a model version: %s@%s %s; %s", self._config.name, self._config.model,
-                    self._config.alias, why,
-                    f"it keeps serving v{serving}" if serving else "it serves nothing and takes no events")
+                    self._config.alias, why, then)
         await self._events.append(f"pipeline:{self._config.name}", "model_refused",
                                   {"version": version, "message": exc.message, "serving": serving}, self._clock.now())
 
@@ -166,9 +185,10 @@ class ModelWatcher:
         self._reported, self._reported_at = state, now
 
     async def _load(self, version: int) -> Served:
-        manifest, files = await self._registry.load_files(self._config.model, version)
+        manifest = await self._registry.get_version(self._config.model, version)
         model_features = list(manifest.spec.get("source", {}).get("features", []))
-        self._config.check_model_features(model_features, version)
+        self._config.check_model_features(model_features, version)  # before reading a file it would refuse
+        manifest, files = await self._registry.load_files(self._config.model, version)
         by_name = {f.name: f for f in self._config.features}
         specs = tuple(by_name[name] for name in model_features)
         predictor = await self._server.load(manifest, files)

@@ -1,5 +1,5 @@
-"""A consumer with no servable model (the alias moved to a version it must refuse, and it had loaded
-none before) takes no events on real Redis: it neither reads nor claims, so the consumer that still
+"""A consumer with no servable model (the alias moved to a version it must refuse, it had loaded none
+before, and the earlier version is deleted) takes no events on real Redis: it neither reads nor claims, so the consumer that still
 serves the earlier version gets every event at its first delivery and nothing is dead-lettered."""
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ async def test_a_consumer_with_no_model_neither_reads_nor_claims_while_another_s
     serving = stack.service(config, "serving", claim_idle_ms=50)
     assert await serving.warm_up() == 1
     await stack.publish(2, features=["f0", "f1"])  # refused: `serving` keeps v1
+    await stack.registry.delete_version("tree", 1)  # gone: a consumer starting now cannot fall back on it
     idle = stack.service(config, "idle", claim_idle_ms=50)  # starts now: it has nothing it may serve
 
     events = [json.dumps({"entity_id": f"e{i}", "f0": 0.1 * i, "f1": 0.2, "f2": 0.3}) for i in range(20)]

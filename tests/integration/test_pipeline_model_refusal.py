@@ -1,7 +1,8 @@
 """An alias moved to a version whose features do not match the pipeline (real Redis, real registry,
 ONNX serving): the refusal is logged as a warning with the reason, the pipeline keeps serving the
-version it has; with none left to serve (a restart after retention removed it) its stats say
-`paused` with the true reason and `model_version: null`, until the alias points to a version it can serve."""
+version it has; a consumer with none loaded (a restart) serves the version the alias pointed to most
+recently before that is compatible and still exists; with none left (deleted) its stats say `paused`
+with the true reason and `model_version: null`, until the alias points to a version it can serve."""
 
 from __future__ import annotations
 
@@ -66,3 +67,39 @@ async def test_an_incompatible_alias_is_refused_loudly_and_a_pipeline_left_with_
     assert (await restarted.current()).version == 3
     now = await stats(stack, config)
     assert now["model_version"] == 3 and now["paused"] is None
+
+
+async def refusals_of(stack: Stack, config: PipelineConfig) -> list[dict[str, Any]]:
+    return [e.data for e in await stack.events.read(f"pipeline:{config.name}") if e.type == "model_refused"]
+
+
+async def test_a_restarted_consumer_serves_the_alias_s_earlier_compatible_version(
+        stack: Stack, caplog: pytest.LogCaptureFixture) -> None:
+    config = await stack.pipelines.save(pipeline())
+    await stack.publish(2, features=["f0", "f1"])  # production -> v2: refused; v1 is still stored
+    restarted = watcher(stack, config, "c1")  # a consumer (re)started now: nothing loaded
+    with caplog.at_level(logging.WARNING, logger="domain.services.serving"):
+        assert (await restarted.current()).version == 1
+    [warning] = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert "points to v2" in warning and "do not match" in warning and "serves v1 instead" in warning
+    [refused] = await refusals_of(stack, config)
+    assert refused["version"] == 2 and refused["serving"] == 1
+    now = await stats(stack, config)
+    assert now["model_version"] == 1 and now["paused"] is None
+
+    await stack.publish(3, features=["f1", "f2"])  # refused as well: it keeps the version it serves
+    assert (await restarted.current()).version == 1
+    await stack.publish(4)  # the alias moves to a version it can serve: taken
+    assert (await restarted.current()).version == 4
+    assert (await stats(stack, config))["model_version"] == 4
+
+
+async def test_the_fallback_skips_earlier_versions_that_do_not_match_or_are_gone(stack: Stack) -> None:
+    config = await stack.pipelines.save(pipeline())
+    await stack.publish(2)
+    await stack.publish(3, features=["f0", "f1"])
+    await stack.aliases.move("tree", "production", 1, reason="rollback", by="test")
+    await stack.aliases.move("tree", "production", 3, reason="test", by="test")  # history: 1, 2, 3, 1, 3
+    await stack.publish(4, features=["f0", "f2"])  # history: ..., 4; refused
+    await stack.registry.delete_version("tree", 1)
+    assert (await watcher(stack, config, "c1").current()).version == 2  # not v3 (features), nor v1 (gone)

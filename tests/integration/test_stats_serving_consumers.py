@@ -58,6 +58,7 @@ async def test_one_consumer_serving_is_enough_for_the_stats_to_say_served(stack:
     serving, idle = consumer(stack, config, "serving", serving_model), consumer(stack, config, "idle", idle_model)
     assert await serving.warm_up() == 1
     await stack.publish(2, features=["f0", "f1"])  # refused: `serving` keeps v1, `idle` has nothing
+    await stack.registry.delete_version("tree", 1)  # so `idle` has no earlier version to fall back on
     with pytest.raises(NoServableModel) as nothing:
         await idle.warm_up()
 
@@ -104,6 +105,7 @@ async def test_the_stats_name_the_highest_version_a_live_consumer_serves(stack: 
 async def test_the_record_of_a_consumer_that_crashed_goes_after_its_ttl(stack: Stack) -> None:
     config = await stack.pipelines.save(pipeline())
     await stack.publish(2, features=["f0", "f1"])  # nothing this pipeline can serve
+    await stack.registry.delete_version("tree", 1)  # not even the earlier version
     idle = watcher(stack, config, "idle")
     with pytest.raises(NoServableModel) as nothing:
         await idle.current()
