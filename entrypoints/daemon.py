@@ -1,7 +1,8 @@
 """Process supervisor: `mlplane up` (API + workers in one process), `mlplane api`, `mlplane worker`.
 
 Shutdown on SIGTERM/SIGINT: stop intake (close the listener), let running jobs finish for the
-grace period (the rest are handed back to the queue), close sockets, then stop Redis.
+grace period (the rest are handed back to the queue), close sockets, then stop Redis. The same
+shutdown, then exit status 1, when the embedded Redis died and could not be restarted.
 """
 
 from __future__ import annotations
@@ -44,9 +45,11 @@ async def run_process(settings: Settings, *, serve_api: bool, queues: Sequence[s
         raise StartupError("a separate 'mlplane api' needs a shared warehouse: in the 'local' profile "
                            "the DuckDB file belongs to 'mlplane up'; use the 'emulated' or 'gcp' profile")
     stop = _stop_event()
+    lost = _RedisLoss(stop)
     container = build_container(settings)
     token = await _api_token(container, settings) if serve_api else None  # refuse before binding anything
-    async with open_runtime(container):
+    owns_warehouse = in_daemon and settings.profile == "local"
+    async with open_runtime(container, owns_warehouse=owns_warehouse, on_redis_lost=lost):
         if serve_api and settings.seed_demo and (in_daemon or settings.profile != "local"):
             await seed_demo_data(container)
         workers = [build_worker(container, q) for q in queues]
@@ -65,7 +68,26 @@ async def run_process(settings: Settings, *, serve_api: bool, queues: Sequence[s
         await stop.wait()
         if demo is not None:
             demo.cancel()
-        await _shut_down(settings, runner, consumers, workers)
+        await _shut_down(settings, runner, consumers, workers, lost)
+    if lost.reason is not None:
+        raise ProcessLost(lost.reason)
+
+
+class ProcessLost(RuntimeError):
+    """The process ran, then lost what it cannot work without (its embedded Redis, for good)."""
+
+
+class _RedisLoss:
+    """Told when the embedded Redis died and would not restart: the process shuts down (closing its
+    listener, so /healthz fails at once) and exits non-zero, for its supervisor to start it afresh."""
+
+    def __init__(self, stop: asyncio.Event) -> None:
+        self._stop = stop
+        self.reason: str | None = None
+
+    def __call__(self, reason: str) -> None:
+        self.reason = reason
+        self._stop.set()
 
 
 def _demo_pipeline(container: Container, settings: Settings, in_daemon: bool) -> asyncio.Task[None] | None:
@@ -76,16 +98,23 @@ def _demo_pipeline(container: Container, settings: Settings, in_daemon: bool) ->
 
 
 async def _shut_down(settings: Settings, runner: web.AppRunner | None, consumers: PipelineRunner | None,
-                     workers: Sequence[Any]) -> None:
+                     workers: Sequence[Any], lost: _RedisLoss) -> None:
     log.info("shutting down: intake stopped, waiting up to %.0fs for running work", settings.shutdown_grace_s)
     if runner is not None:
         for site in list(runner.sites):
             await site.stop()  # stop accepting connections; open WebSockets keep streaming
-    if consumers is not None:
-        await consumers.stop(settings.shutdown_grace_s)
-    await asyncio.gather(*(w.stop(settings.shutdown_grace_s) for w in workers))
-    if runner is not None:
-        await runner.cleanup()
+    try:
+        if consumers is not None:
+            await consumers.stop(settings.shutdown_grace_s)
+        await asyncio.gather(*(w.stop(settings.shutdown_grace_s) for w in workers))
+    except Exception as exc:
+        if lost.reason is None:
+            raise
+        # With Redis gone, workers and consumers cannot stop cleanly; the cause is already known and logged.
+        log.warning("stopping work without Redis: %s: %s", type(exc).__name__, exc)
+    finally:
+        if runner is not None:
+            await runner.cleanup()
 
 
 async def _api_token(container: Container, settings: Settings) -> Secret | None:
@@ -153,6 +182,9 @@ def main_sync(settings: Settings, *, serve_api: bool, queues: Sequence[str], in_
     try:
         asyncio.run(run_process(settings, serve_api=serve_api, queues=queues, in_daemon=in_daemon,
                                 pipelines=pipelines))
+    except ProcessLost as exc:  # not a refusal to start (2): it ran, then failed
+        print(f"mlplane: {exc}", file=sys.stderr)
+        return 1
     except (StartupError, RuntimeError) as exc:
         print(f"mlplane: {exc}", file=sys.stderr)
         return 2

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import anyio
 import structlog
 
-from adapters.embedded_redis.server import EmbeddedRedisServer
+from adapters.embedded_redis import (
+    DataDirInUse,
+    DataDirLock,
+    EmbeddedRedisError,
+    EmbeddedRedisServer,
+    EmbeddedRedisSupervisor,
+)
 from domain.types.redaction import redact_urls
 from entrypoints.cloud_clients import ensure_bucket
 from entrypoints.container import Container
@@ -28,10 +34,16 @@ def build_container(settings: Settings) -> Container:
 
 
 @contextlib.asynccontextmanager
-async def open_runtime(container: Container) -> AsyncIterator[Container]:
+async def open_runtime(container: Container, *, owns_warehouse: bool = False,
+                       on_redis_lost: Callable[[str], None] = lambda reason: None) -> AsyncIterator[Container]:
+    """`owns_warehouse`: this process opens the local DuckDB file (`mlplane up`), so it must own the data
+    dir, as a process starting the embedded Redis must; `on_redis_lost` is told when that Redis died and
+    could not be restarted (the process is useless from then on)."""
     settings = container.settings()
     async with contextlib.AsyncExitStack() as stack:
-        redis_url = settings.redis_url or await _start_embedded_redis(settings, stack)
+        if owns_warehouse or not settings.redis_url:
+            _lock_data_dir(settings, stack, joinable=not owns_warehouse)
+        redis_url = settings.redis_url or await _start_embedded_redis(settings, stack, on_redis_lost)
         container.redis_url.override(redis_url)
         stack.push_async_callback(_close_resources, container)
         try:
@@ -53,10 +65,32 @@ async def _prepare_emulated(container: Container, settings: Settings) -> None:
         ) from exc
 
 
-async def _start_embedded_redis(settings: Settings, stack: contextlib.AsyncExitStack) -> str:
-    server = EmbeddedRedisServer(settings.data_dir.resolve() / "redis")
-    url = await server.start()
+def _lock_data_dir(settings: Settings, stack: contextlib.AsyncExitStack, joinable: bool) -> None:
+    """Taken before anything in the data dir is touched: a second owner would stop the live daemon's
+    Redis as a leftover, then fight it for the DuckDB file. `joinable`: this process only wanted a Redis
+    of its own, and could share the owner's instead."""
+    lock = DataDirLock(settings.data_dir)
+    try:
+        lock.acquire()
+    except DataDirInUse as exc:
+        port = EmbeddedRedisServer(lock.data_dir / "redis").remembered_port()
+        url = f"redis://127.0.0.1:{port}/0" if port is not None else "the URL its banner shows"
+        hint = f"; to work beside it, set MLPLANE_REDIS_URL to its Redis ({url})" if joinable else ""
+        raise StartupError(exc.message + hint) from None
+    stack.callback(lock.release)
+
+
+async def _start_embedded_redis(settings: Settings, stack: contextlib.AsyncExitStack,
+                                on_lost: Callable[[str], None]) -> str:
+    server = EmbeddedRedisServer(settings.data_dir.resolve() / "redis", port=settings.embedded_redis_port)
+    try:
+        url = await server.start()
+    except EmbeddedRedisError as exc:  # no binary, a taken MLPLANE_EMBEDDED_REDIS_PORT: the message says which
+        raise StartupError(exc.message) from exc
     stack.push_async_callback(server.stop)
+    supervisor = EmbeddedRedisSupervisor(server, on_lost)
+    supervisor.start()
+    stack.push_async_callback(supervisor.stop)  # first: a server stopped on purpose is not restarted
     # The URL separate processes (`mlplane inference`, `mlplane worker`) need as MLPLANE_REDIS_URL.
     log.info("embedded redis started", url=url, data_dir=str(server.data_dir))
     return url

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import ctypes
 import importlib.util
 import os
@@ -60,3 +62,22 @@ def is_server(pid: int) -> bool:
         return False
     program = Path(cmdline.split(b"\0", 1)[0].decode(errors="replace")).name
     return any(program.startswith(name) for name in _SERVER_NAMES)
+
+
+async def stop_leftover(pidfile: Path) -> None:
+    """A server left by a dead daemon (a kill -9 whose SIGTERM from PDEATHSIG it is still working
+    through) would hold the data dir's files: stop it first. Only the data dir's owner calls this
+    (see data_dir_lock.py): the server in the pidfile is never a live daemon's."""
+    try:
+        pid = int(pidfile.read_text().strip())
+    except (OSError, ValueError):
+        return
+    if not is_server(pid):
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGTERM)  # redis flushes the AOF on SIGTERM too
+        for _ in range(100):
+            if not is_server(pid):
+                return
+            await asyncio.sleep(0.05)
+        os.kill(pid, signal.SIGKILL)

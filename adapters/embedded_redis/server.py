@@ -3,7 +3,8 @@
 Append-only file in the data dir (so queued jobs survive a restart), bound to one host on the port of
 its last start when that port is free (so a separate consumer's MLPLANE_REDIS_URL stays right across a
 restart), else on a free one, and tied to our process with PR_SET_PDEATHSIG so it never outlives a
-kill -9 of the daemon.
+kill -9 of the daemon. Its caller owns the data dir (data_dir_lock.py), since `start()` stops whatever
+server the pidfile names; supervisor.py restarts it when it dies under us.
 """
 
 from __future__ import annotations
@@ -12,13 +13,12 @@ import asyncio
 import contextlib
 import functools
 import os
-import signal
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 
-from adapters.embedded_redis.binary import EmbeddedRedisError, die_with_parent, find_binary, free_port, is_server
+from adapters.embedded_redis.binary import EmbeddedRedisError, die_with_parent, find_binary, free_port, stop_leftover
 
 
 class EmbeddedRedisServer:
@@ -40,7 +40,7 @@ class EmbeddedRedisServer:
 
     async def start(self, timeout: float = 10.0) -> str:
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        await self._stop_leftover()
+        await stop_leftover(self.pidfile)
         binary = find_binary()
         for port in self._candidate_ports():
             self.port = port
@@ -50,18 +50,34 @@ class EmbeddedRedisServer:
                 return self.url
         raise self._failure(f"exited with status {process.returncode}")
 
+    async def restart(self, timeout: float = 10.0) -> None:
+        """Start again after the server died under us: on the same port (every client of ours holds
+        this URL), from the same append-only file. Raises EmbeddedRedisError if it will not come up."""
+        process = await self._spawn(find_binary())
+        if not await self._became_ready(process, timeout):
+            raise self._failure(f"exited with status {process.returncode}")
+
+    async def wait_exited(self) -> int | None:
+        """Returns once the running server exits, with its status; None when it was stopped (stop()
+        forgets the process first) or none was running: nothing to restart then."""
+        process = self._process
+        if process is None:
+            return None
+        status = await process.wait()
+        return status if self._process is process else None
+
     def _candidate_ports(self) -> Iterator[int]:
         """The port we were given; else the last start's, then free ones (a port found free by
         bind-and-close can be taken before the server binds it: three tries)."""
         if self._fixed_port is not None:
             yield self._fixed_port
             return
-        if (last := self._last_port()) is not None:
+        if (last := self.remembered_port()) is not None:
             yield last
         for _ in range(3):
             yield free_port(self.host)
 
-    def _last_port(self) -> int | None:
+    def remembered_port(self) -> int | None:
         try:
             port = int(self.portfile.read_text().strip())
         except (OSError, ValueError):  # a first start, or an unreadable file: any free port will do
@@ -111,7 +127,8 @@ class EmbeddedRedisServer:
             tail = "\n".join(self.logfile.read_text(errors="replace").splitlines()[-15:])
         except OSError:
             tail = "(no log file)"
-        return EmbeddedRedisError(f"embedded redis on {self.url} {what}; log tail:\n{tail}")
+        return EmbeddedRedisError(f"embedded redis on {self.url} {what}; log tail:\n{tail}",
+                                  {"what": what, "log_tail": tail})
 
     async def _answers_ping(self) -> bool:
         # Raw RESP keeps this module free of a client library; "-LOADING" (AOF replay) is not ready.
@@ -154,22 +171,6 @@ class EmbeddedRedisServer:
         except TimeoutError:
             process.kill()
             await process.wait()
-
-    async def _stop_leftover(self) -> None:
-        """A server left by a killed daemon still owns this data dir: stop it first."""
-        try:
-            pid = int(self.pidfile.read_text().strip())
-        except (OSError, ValueError):
-            return
-        if not is_server(pid):
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGTERM)  # redis flushes the AOF on SIGTERM too
-            for _ in range(100):
-                if not is_server(pid):
-                    return
-                await asyncio.sleep(0.05)
-            os.kill(pid, signal.SIGKILL)
 
     async def __aenter__(self) -> EmbeddedRedisServer:
         await self.start()
