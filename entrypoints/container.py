@@ -12,6 +12,7 @@ from dependency_injector import containers, providers
 
 from adapters._shared.redis_client import redis_client
 from adapters.arq.task_queue import ArqTaskQueue
+from adapters.arq.worker import queues_not_polled
 from adapters.cron.calendar import CroniterCalendar
 from adapters.filesystem.artifact_store import FilesystemArtifactStore
 from adapters.keras.backend import KerasModelBackend
@@ -122,6 +123,8 @@ class Container(containers.DeclarativeContainer):
         RedisJobStore, redis, namespace, providers.Callable(lambda s: s.job_retention_s, settings))
     events = providers.Singleton(RedisEventLog, redis, namespace)
     queue = providers.Singleton(ArqTaskQueue, redis, namespace)
+    # Readiness: the queues whose poll loop in this process is down (its workers report themselves).
+    unpolled_queues = providers.Callable(queues_not_polled)
 
     registry = providers.Singleton(ModelRegistry, artifacts, clock, events)
     training = providers.Singleton(

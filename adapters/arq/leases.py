@@ -6,6 +6,10 @@ records which jobs it runs; any worker that finds a running job whose owner's he
 gone deletes the job's in-progress key, so arq's next poll starts it again. The lease length
 (MLPLANE_WORKER_LEASE_SECONDS) trades how soon a dead worker's jobs return against how long a stall
 (Redis, the event loop) a live worker survives without its jobs being run twice.
+
+Every worker reaps, so several may find the same dead worker's job at once: freeing it is one atomic
+step that only the first of them takes, so the job is redelivered and logged once. A Redis outage is
+logged once per process when it starts and once when it ends, not at every renewal of every lease.
 """
 
 from __future__ import annotations
@@ -16,9 +20,49 @@ import logging
 
 from arq.constants import in_progress_key_prefix
 from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from domain.types.redaction import redact_urls
 
 log = logging.getLogger(__name__)
 DEFAULT_TTL_S = 15.0
+REDIS_AWAY = (RedisConnectionError, RedisTimeoutError, OSError)  # refused, reset, timed out: Redis is away
+# KEYS: running-jobs hash, the job's arq in-progress key, its owner's heartbeat key; ARGV: job id, owner.
+# The owner is checked again here: since the reaper read the hash, another reaper may have freed the job
+# and a worker taken it again under its own id.
+_FREE = """
+if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] or redis.call('EXISTS', KEYS[3]) == 1 then return 0 end
+redis.call('HDEL', KEYS[1], ARGV[1])
+redis.call('DEL', KEYS[2])
+return 1
+"""
+
+
+class _Outage:
+    """The lease loops of a process share one Redis: its outage is one warning and one info, not one per
+    worker. Started by the first loop that fails, over when none of them fails any more."""
+
+    def __init__(self) -> None:
+        self._failing: set[str] = set()
+
+    def failed(self, worker_id: str, exc: Exception) -> None:
+        if not self._failing:
+            log.warning("worker leases cannot be renewed: Redis is unreachable (%s: %s); retrying quietly "
+                        "until it answers", type(exc).__name__, redact_urls(str(exc)))
+        self._failing.add(worker_id)
+
+    def renewed(self, worker_id: str) -> None:
+        if worker_id in self._failing:
+            self.forget(worker_id)
+            if not self._failing:
+                log.info("worker leases renewed again: Redis answers")
+
+    def forget(self, worker_id: str) -> None:
+        self._failing.discard(worker_id)
+
+
+_OUTAGE = _Outage()
 
 
 class WorkerLeases:
@@ -30,6 +74,7 @@ class WorkerLeases:
         self._worker_id = worker_id
         self._ttl_ms = int(ttl_seconds * 1000)
         self._task: asyncio.Task[None] | None = None
+        self._free = redis.register_script(_FREE)
 
     async def start(self) -> None:
         await self._heartbeat()
@@ -40,6 +85,7 @@ class WorkerLeases:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        _OUTAGE.forget(self._worker_id)
         with contextlib.suppress(Exception):
             await self._redis.delete(self._worker_key)
 
@@ -54,9 +100,10 @@ class WorkerLeases:
         freed = []
         for job_id, owner in (await self._redis.hgetall(self._running_key)).items():
             owner_key = f"{self._namespace}worker:{owner.decode()}"
-            if not await self._redis.exists(owner_key):
-                await self._redis.delete(in_progress_key_prefix + job_id.decode())
-                await self._redis.hdel(self._running_key, job_id)
+            if await self._redis.exists(owner_key):
+                continue
+            keys = [self._running_key, in_progress_key_prefix + job_id.decode(), owner_key]
+            if await self._free(keys=keys, args=[job_id, owner]):  # 0: another reaper freed it first
                 freed.append(job_id.decode())
         if freed:
             log.warning("redelivering jobs of dead workers: %s", ", ".join(freed))
@@ -66,10 +113,21 @@ class WorkerLeases:
         await self._redis.set(self._worker_key, b"1", px=self._ttl_ms)
 
     async def _loop(self) -> None:
+        failing = False  # logged once per run of failures: a traceback per renewal said nothing new
         while True:
             await asyncio.sleep(self._ttl_ms / 3000)
             try:
                 await self._heartbeat()
                 await self.reap()
-            except Exception:  # a Redis hiccup must not kill the heartbeat for good
-                log.exception("worker lease loop failed; retrying")
+            except REDIS_AWAY as exc:  # a Redis outage must not kill the heartbeat for good
+                _OUTAGE.failed(self._worker_id, exc)
+                continue
+            except Exception:
+                if not failing:
+                    log.exception("worker lease loop failed; retrying quietly until it works again")
+                failing = True
+                continue
+            if failing:
+                log.info("worker lease loop works again")
+            failing = False
+            _OUTAGE.renewed(self._worker_id)

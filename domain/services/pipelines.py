@@ -37,6 +37,26 @@ def group_name(pipeline: str) -> str:
     return f"pipeline:{pipeline}"
 
 
+def _secret_key(name: str) -> str:
+    # How the environment provider reads a secret name (MLPLANE_SECRET_<NAME>): `api-token`, `API_TOKEN`
+    # and `Api-Token` all read MLPLANE_SECRET_API_TOKEN, so each of them is the API token.
+    return name.upper().replace("-", "_")
+
+
+def _refuse_api_token_secret(config: PipelineConfig, api_token_secret: str) -> None:
+    """A webhook signs every body it sends with its secret: keyed by the API token, it would hand whoever
+    configures pipelines an HMAC oracle on the admin credential."""
+    for index, action in enumerate(config.actions):
+        secret = action.params.get("secret")
+        if action.type != "webhook" or not isinstance(secret, str):
+            continue
+        if _secret_key(secret) == _secret_key(api_token_secret):
+            raise InvalidSpec(f"actions[{index}] ({action.name!r}): webhook secret {secret!r} is the secret that holds "
+                              "the API token, which must not key webhook signatures; give the webhook a secret of "
+                              "its own (e.g. 'webhook-hook', set as MLPLANE_SECRET_WEBHOOK_HOOK or a file in "
+                              "MLPLANE_SECRETS_DIR)", {"field": f"actions[{index}].secret"})
+
+
 class PipelineService:
     def __init__(self, store: PipelineStore, registry: ModelRegistry, aliases: AliasService, signals: SignalSink,
                  producer: StreamProducer, dead_letters: DeadLetters, warehouse: Warehouse | None = None) -> None:
@@ -46,12 +66,16 @@ class PipelineService:
         self._signals, self._producer, self._dlq = signals, producer, dead_letters
         self._warehouse = warehouse
 
-    async def save(self, config: PipelineConfig, actions_timeout_s: float | None = None) -> PipelineConfig:
+    async def save(self, config: PipelineConfig, actions_timeout_s: float | None = None,
+                   api_token_secret: str | None = None) -> PipelineConfig:
         """Refused (InvalidSpec) unless the alias serves a version whose features match, every webhook times
-        out within `actions_timeout_s` (the actions queue's task timeout; None: not checked) and every
-        existing `record` table can take the action's rows."""
+        out within `actions_timeout_s` (the actions queue's task timeout; None: not checked), no webhook signs
+        with `api_token_secret` (the secret holding the API token; None: not checked) and every existing
+        `record` table can take the action's rows."""
         if actions_timeout_s is not None:
             check_webhook_timeouts(config.actions, actions_timeout_s)
+        if api_token_secret is not None:
+            _refuse_api_token_secret(config, api_token_secret)
         try:
             version = await self._aliases.current(config.model, config.alias)
         except NotFound:

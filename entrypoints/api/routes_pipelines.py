@@ -28,7 +28,9 @@ async def put_pipeline(request: web.Request) -> web.Response:
                           "or leave it out", {"field": "name"})
     config = PipelineConfig.from_dict({**editable, "name": name})
     # Checked against this process's MLPLANE_ACTIONS_TIMEOUT_S: give every process the same one.
-    saved = await request.app[CONTAINER].pipelines().save(config, request.app[SETTINGS].actions_timeout_s)
+    settings = request.app[SETTINGS]
+    saved = await request.app[CONTAINER].pipelines().save(config, settings.actions_timeout_s,
+                                                           api_token_secret=settings.api_token_secret)
     return web.json_response(saved.to_dict())
 
 

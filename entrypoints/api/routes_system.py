@@ -39,6 +39,8 @@ async def readyz(request: web.Request) -> web.Response:
             results[name] = "ok"
         except Exception as exc:
             results[name] = f"failing: {type(exc).__name__}"
+    if down := container.unpolled_queues():  # a worker of this process reads no jobs: they would wait
+        results["workers"] = f"failing: not polling {', '.join(down)}"
     ready = all(v == "ok" for v in results.values())
     return web.json_response({"status": "ready" if ready else "not_ready", "checks": results},
                              status=200 if ready else 503)
