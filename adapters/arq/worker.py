@@ -7,9 +7,8 @@ and a try past the queue's timeout, gives up at once (a bug or a hang does not g
 repeating it). The try runs under our own deadline, and arq's timeout is set past it plus the time a
 `give_up` may take, so arq's never cuts a task first. A `give_up` that fails is retried as a new try.
 
-arq's poll loop ends on the first Redis error it meets, and nothing would start it again: its queue would
-not be read for the rest of the process's life. Each worker supervises its loop (see `_supervise`) and
-says whether it is polling, for readiness (`queues_not_polled`).
+arq's poll loop ends on the first Redis error it meets: each worker runs it through a PollLoop
+(poll_loop.py), which runs it again and says whether it is polling, for readiness.
 """
 
 from __future__ import annotations
@@ -27,11 +26,13 @@ from arq.worker import Retry, Worker, func
 
 from adapters._shared.redis_client import redis_client
 from adapters.arq.leases import DEFAULT_TTL_S, REDIS_AWAY, WorkerLeases
+from adapters.arq.poll_loop import DEFAULT_RESTARTS, LoopRestarts, PollLoop, queues_not_polled
 from adapters.arq.task_queue import queue_key
 from domain.types.errors import TransientError
 from domain.types.redaction import redact_urls
 from domain.types.retry import backoff_seconds
 
+__all__ = ["ArqWorker", "CronTask", "LoopRestarts", "QueueSettings", "TaskHandler", "queues_not_polled"]
 log = logging.getLogger(__name__)
 Payload = Mapping[str, Any]
 # A give_up is a few writes (a dead letter, a job record): bounded, so a hung one cannot run into arq's own
@@ -42,28 +43,6 @@ ARQ_SLACK_S = 5.0
 # Tries arq allows past max_tries: they run only give_up, for a last try lost with its worker or whose
 # give_up failed (see _wrap). Each kill and each failed give_up uses one.
 SPARE_TRIES = 3
-PING_TIMEOUT_S = 2.0  # a poll loop that met Redis being away (REDIS_AWAY) runs again once a ping answers
-# The workers started in this process and not stopped yet: readiness asks them whether they poll.
-_STARTED: set[ArqWorker] = set()
-
-
-def queues_not_polled() -> list[str]:
-    """The queues of this process whose poll loop is down: their jobs wait, whatever Redis says."""
-    return sorted({worker.queue for worker in _STARTED if not worker.polling})
-
-
-@dataclass(frozen=True)
-class LoopRestarts:
-    """How a poll loop that ended is run again. Redis being away is waited out for as long as the worker
-    runs; any other end is a bug or a broken key, restarted `max_crashes` times in a row and then left
-    down (readiness fails, and the error log says so), rather than failing in a tight loop for ever."""
-
-    max_crashes: int = 5
-    steady_s: float = 60.0  # a loop that ran this long before it ended starts its count of crashes afresh
-    base_s: float = 0.5  # first wait before a restart (or a ping of Redis), doubling up to cap_s
-    cap_s: float = 5.0
-
-
 @dataclass(frozen=True)
 class TaskHandler:
     name: str
@@ -99,7 +78,7 @@ class QueueSettings:
 class ArqWorker:
     def __init__(
         self, redis_url: str, namespace: str, settings: QueueSettings, handlers: Sequence[TaskHandler], worker_id: str,
-        cron_tasks: Sequence[CronTask] = (), lease_s: float = DEFAULT_TTL_S, restarts: LoopRestarts = LoopRestarts(),
+        cron_tasks: Sequence[CronTask] = (), lease_s: float = DEFAULT_TTL_S, restarts: LoopRestarts = DEFAULT_RESTARTS,
     ) -> None:
         self._cron_tasks = cron_tasks
         self.lease_s = lease_s  # how long this worker's heartbeat outlives it (see leases.py)
@@ -109,15 +88,17 @@ class ArqWorker:
         self._handlers = handlers
         self._worker_id = worker_id
         self._worker: Worker | None = None
-        self._task: asyncio.Task[None] | None = None
         self._leases: WorkerLeases | None = None
-        self._restarts = restarts
-        self._stopping = False
-        self.polling = False  # arq's poll loop runs (False before start, while it is down, and after stop)
+        self._loop = PollLoop(settings.queue, restarts)
 
     @property
     def queue(self) -> str:
         return self._settings.queue
+
+    @property
+    def polling(self) -> bool:
+        """arq's poll loop runs (False before start, while it is down, and after stop)."""
+        return self._loop.polling
 
     async def start(self) -> None:
         # arq's Worker.close() closes the pool it is given, so it gets a pool of its own.
@@ -137,25 +118,18 @@ class ArqWorker:
             keep_result=3600,
             poll_delay=0.05,  # queue pick-up latency; a ZRANGEBYSCORE per poll is cheap
         )
-        self.polling = True
-        self._task = asyncio.create_task(self._supervise(self._worker), name=f"arq:{self._settings.queue}")
-        _STARTED.add(self)
+        self._loop.start(self._worker)
 
     async def stop(self, grace_s: float) -> None:
         """Stop taking jobs, let running ones finish for `grace_s`, then hand the rest back. Never raises
         for Redis being away: the process is stopping, and what Redis did not hear the leases repair."""
         if self._worker is None:
             return
-        self._stopping = True
-        _STARTED.discard(self)
+        self._loop.stopping()
         self._worker.allow_pick_jobs = False
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._idle(), grace_s)
-        if self._task:  # first: the supervisor must not run the loop again while arq closes
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        self.polling = False
+        await self._loop.cancel()  # first: the loop must not run again while arq closes
         try:
             await self._worker.close()  # cancels what is left; arq re-queues cancelled jobs
         except asyncio.CancelledError:
@@ -172,65 +146,6 @@ class ArqWorker:
                 await self._worker.pool.aclose()
         if self._leases:
             await self._leases.stop()
-
-    async def _supervise(self, worker: Worker) -> None:
-        """Runs arq's poll loop for the life of the worker, and again each time it ends: jobs already
-        running go on meanwhile (they are tasks of their own), and the loop takes new ones once back."""
-        crashes = 0
-        while True:
-            self.polling, began = True, asyncio.get_running_loop().time()
-            ended = await self._run_loop(worker)
-            self.polling = False
-            if self._stopping:
-                return
-            if isinstance(ended, REDIS_AWAY):
-                await self._until_redis_answers(worker, ended)
-                continue
-            ran_s = asyncio.get_running_loop().time() - began
-            crashes = 1 if ran_s >= self._restarts.steady_s else crashes + 1
-            if not self._crashed(ended, crashes):
-                return
-            await asyncio.sleep(backoff_seconds(crashes, base=self._restarts.base_s, cap=self._restarts.cap_s))
-
-    async def _run_loop(self, worker: Worker) -> BaseException | None:
-        """arq's loop until it ends: what ended it (None: it returned, which only burst mode does)."""
-        try:
-            await worker.async_run()
-        except asyncio.CancelledError as exc:
-            task = asyncio.current_task()
-            if self._stopping or (task is not None and task.cancelling()):
-                raise
-            return exc  # arq's own task was cancelled, not this worker: an end like any other
-        except Exception as exc:
-            return exc
-        return None
-
-    def _crashed(self, ended: BaseException | None, crashes: int) -> bool:
-        """Log an unexpected end of the loop; False when it has ended too often in a row to run again."""
-        cause = redact_urls("".join(traceback.format_exception(ended)).rstrip()) if ended else "it returned"
-        if crashes > self._restarts.max_crashes:
-            log.error("the %s queue's poll loop ended %d times in a row; left down, so its jobs wait until the "
-                      "process restarts: %s", self.queue, crashes, cause)
-            return False
-        log.error("the %s queue's poll loop ended unexpectedly; restarting it (%d of %d): %s", self.queue,
-                  crashes, self._restarts.max_crashes, cause)
-        return True
-
-    async def _until_redis_answers(self, worker: Worker, lost: BaseException) -> None:
-        """One warning for the outage, then a ping now and then (quietly) until Redis answers again."""
-        log.warning("the %s queue's poll loop lost Redis (%s: %s); its jobs wait until Redis answers again",
-                    self.queue, type(lost).__name__, redact_urls(str(lost)))
-        attempt = 0
-        while True:
-            attempt += 1
-            await asyncio.sleep(backoff_seconds(attempt, base=self._restarts.base_s, cap=self._restarts.cap_s))
-            try:
-                async with asyncio.timeout(PING_TIMEOUT_S):
-                    await worker.pool.ping()
-            except (*REDIS_AWAY, TimeoutError):
-                continue
-            log.info("the %s queue's poll loop polls again: Redis answers", self.queue)
-            return
 
     async def _idle(self) -> None:
         while self._worker and any(not t.done() for t in self._worker.tasks.values()):

@@ -81,7 +81,7 @@ async def test_the_loop_is_reported_down_during_the_outage_with_one_warning_then
         server: RestartableRedis, namespace: str, caplog: pytest.LogCaptureFixture) -> None:
     worker = note_worker(server.url, namespace, [])
     await worker.start()
-    caplog.set_level(logging.INFO, logger="adapters.arq.worker")
+    caplog.set_level(logging.INFO, logger="adapters.arq.poll_loop")
     try:
         assert worker.polling and QUEUE not in queues_not_polled()
         await asyncio.to_thread(server.stop)
@@ -95,7 +95,7 @@ async def test_the_loop_is_reported_down_during_the_outage_with_one_warning_then
         with contextlib.suppress(Exception):
             await worker.stop(grace_s=1)
     assert QUEUE not in queues_not_polled()  # a stopped worker is no longer this process's
-    records = [r for r in caplog.records if r.name == "adapters.arq.worker"]
+    records = [r for r in caplog.records if r.name == "adapters.arq.poll_loop"]
     warnings = [r.getMessage() for r in records if r.levelno == logging.WARNING]
     assert len(warnings) == 1 and QUEUE in warnings[0] and "Redis" in warnings[0], warnings
     assert not [r for r in records if r.levelno >= logging.ERROR]
@@ -103,7 +103,7 @@ async def test_the_loop_is_reported_down_during_the_outage_with_one_warning_then
 
 
 def errors(caplog: pytest.LogCaptureFixture) -> list[str]:
-    return [r.getMessage() for r in caplog.records if r.name == "adapters.arq.worker" and r.levelno == logging.ERROR]
+    return [r.getMessage() for r in caplog.records if r.name == "adapters.arq.poll_loop" and r.levelno == logging.ERROR]
 
 
 async def test_a_loop_ended_by_another_error_is_logged_and_restarted_until_it_polls_again(
