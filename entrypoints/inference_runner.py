@@ -67,12 +67,19 @@ class PipelineRunner:
         await asyncio.gather(*(self._stop_one(n, grace_s) for n in list(self._running)))
 
     async def _watch_configs(self) -> None:
+        failing = False  # one warning per outage (Redis away), not one per rescan
         while True:
             await asyncio.sleep(RESCAN_S)
             try:
                 await self._sync()
             except MlplaneError as exc:
-                log.warning("could not refresh pipeline configs: %s", exc.message)
+                if not failing:
+                    log.warning("could not refresh pipeline configs (retrying quietly): %s", exc.message)
+                failing = True
+                continue
+            if failing:
+                log.info("pipeline configs refresh again")
+            failing = False
 
     async def _sync(self) -> None:
         configs = {c.name: c for c in await self._container.pipelines().configs()

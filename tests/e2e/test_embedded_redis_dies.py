@@ -27,8 +27,6 @@ def daemon(tmp_path: Path) -> Iterator[DaemonProcess]:
     daemon = DaemonProcess(tmp_path / "data", QUIET)
     daemon.start()
     yield daemon
-    # Not asserting a clean exit: arq's poll loops end on the ConnectionError of the outage (audit
-    # finding 2, adapters/arq), and their stop re-raises it.
     daemon.stop()
 
 
@@ -64,6 +62,7 @@ async def test_a_killed_embedded_redis_is_restarted_on_its_port_with_its_data(da
     assert await client.get("kept") == b"yes"
     await client.aclose()
     assert "embedded redis restarted" in daemon.log_text()
+    assert daemon.stop() == 0, daemon.log_text()[-3000:]  # the workers polled again: a clean stop
 
 
 async def test_a_redis_that_cannot_come_back_ends_the_daemon_with_a_failure(daemon: DaemonProcess) -> None:
