@@ -1,6 +1,7 @@
 """A consumer with no servable model (the alias moved to a version it must refuse, it had loaded none
-before, and the earlier version is deleted) takes no events on real Redis: it neither reads nor claims, so the consumer that still
-serves the earlier version gets every event at its first delivery and nothing is dead-lettered."""
+before, and the earlier version is deleted) takes no events on real Redis: it neither reads nor claims,
+so the consumer that still serves the earlier version gets every event at its first delivery and nothing
+is dead-lettered."""
 
 from __future__ import annotations
 
