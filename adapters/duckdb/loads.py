@@ -107,7 +107,9 @@ def _ensure_ledger(cursor: duckdb.DuckDBPyConnection) -> None:
 
 
 def _exists(cursor: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    return bool(cursor.execute("SELECT 1 FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+    # DuckDB's names ignore case ("C2" is the table c2): the check must too, or CREATE meets the table.
+    return bool(cursor.execute("SELECT 1 FROM information_schema.tables WHERE table_schema = ? "
+                               "AND lower(table_name) = lower(?)",
                                [schema, table]).fetchall())
 
 

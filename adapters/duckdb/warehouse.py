@@ -61,7 +61,7 @@ class DuckDBWarehouse:
     def _describe(self, cursor: duckdb.DuckDBPyConnection, table: str) -> TableInfo:
         columns = cursor.execute(
             "SELECT column_name, data_type, is_nullable FROM duckdb_columns() "
-            "WHERE schema_name = ? AND table_name = ? ORDER BY column_index",
+            "WHERE schema_name = ? AND lower(table_name) = lower(?) ORDER BY column_index",
             [self._schema, table],
         ).fetchall()
         if not columns:
@@ -122,7 +122,7 @@ class DuckDBWarehouse:
 
     def _add_columns(self, cursor: duckdb.DuckDBPyConnection, table: str, target: str) -> None:
         existing = {name for (name,) in cursor.execute(
-            "SELECT column_name FROM duckdb_columns() WHERE schema_name = ? AND table_name = ?",
+            "SELECT column_name FROM duckdb_columns() WHERE schema_name = ? AND lower(table_name) = lower(?)",
             [self._schema, table]).fetchall()}
         for name, dtype, *_ in cursor.execute("DESCRIBE SELECT * FROM incoming_rows").fetchall():
             if name not in existing:  # the type text is DuckDB's own, the name a validated identifier
