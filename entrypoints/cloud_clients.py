@@ -6,12 +6,17 @@ importing google-cloud-bigquery alone costs a daemon ~100 MiB and a second of st
 
 from __future__ import annotations
 
+import weakref
 from typing import TYPE_CHECKING, Any
 
 from entrypoints.settings import Settings
 
 if TYPE_CHECKING:
     from google.cloud import bigquery, storage
+
+# Storage clients built for our emulator: there the bucket is mlplane's to create (again, after the
+# emulator restarted empty); in gcp the bucket is infrastructure that mlplane does not own.
+_EMULATED_STORAGE: weakref.WeakSet[Any] = weakref.WeakSet()
 
 
 def storage_client(settings: Settings) -> storage.Client:
@@ -20,8 +25,10 @@ def storage_client(settings: Settings) -> storage.Client:
     from google.cloud import storage
 
     if settings.profile == "emulated":
-        return storage.Client(project=settings.gcp_project, credentials=AnonymousCredentials(),
-                              client_options=ClientOptions(api_endpoint=settings.gcs_emulator_url))
+        client = storage.Client(project=settings.gcp_project, credentials=AnonymousCredentials(),
+                                client_options=ClientOptions(api_endpoint=settings.gcs_emulator_url))
+        _EMULATED_STORAGE.add(client)
+        return client
     return storage.Client(project=settings.gcp_project)  # Application Default Credentials
 
 
@@ -45,7 +52,7 @@ def bigquery_warehouse(client: bigquery.Client, dataset: str, location: str) -> 
 def gcs_artifact_store(client: storage.Client, bucket: str, prefix: str) -> Any:
     from adapters.gcs.artifact_store import GcsArtifactStore
 
-    return GcsArtifactStore(client, bucket, prefix)
+    return GcsArtifactStore(client, bucket, prefix, create_bucket=client in _EMULATED_STORAGE)
 
 
 def secret_manager(project: str) -> Any:

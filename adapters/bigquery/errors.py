@@ -1,11 +1,13 @@
 """Translation of google-cloud-bigquery exceptions into mlplane's error family, in one place.
 
 Both the translation and the extra retry predicate used after a load conflict come from the
-same classification, so "transient" means one thing throughout the adapter.
+same classification, so "transient" means one thing throughout the adapter. Messages reach job
+records and log lines, so they carry BigQuery's own words without any SQL (see `cause_text`).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -27,6 +29,13 @@ _TRANSIENT_REASONS = frozenset({
 _INVALID_REASONS = frozenset({"invalid", "invalidQuery"})
 # TimeoutError covers concurrent.futures.TimeoutError, raised by job.result(timeout=...).
 _NETWORK_ERRORS = (requests.ConnectionError, requests.Timeout, ConnectionError, TimeoutError, TransportError)
+# A DuckDB-backed engine (our emulator) quotes the statement after its message ("LINE 1: SELECT ...");
+# the client appends each error's "; reason: ..., message: ..." (the message again), and after a blank
+# line the job's location and id. None of it is the cause.
+_QUOTED_SQL = re.compile(r"\s*\bLINE \d+:.*", re.DOTALL)
+_CLIENT_SUFFIX = "; reason: "
+_REQUEST_PREFIX = re.compile(r"^[A-Z]+ https?://\S+: ")  # the client's "GET https://...: " before the message
+_MAX_CAUSE = 500
 
 
 def reason_of(exc: BaseException) -> str:
@@ -39,8 +48,8 @@ def reason_of(exc: BaseException) -> str:
 def is_transient(exc: BaseException) -> bool:
     if isinstance(exc, requests.exceptions.SSLError):
         return False  # a certificate problem does not heal by retrying
-    if isinstance(exc, _NETWORK_ERRORS):
-        return True
+    if isinstance(exc, (*_NETWORK_ERRORS, gexc.RetryError, TransientError)):
+        return True  # RetryError: the client's retries on transient errors ran out of time
     if not isinstance(exc, gexc.GoogleAPICallError):
         return False
     if reason_of(exc) in _TRANSIENT_REASONS:
@@ -49,9 +58,21 @@ def is_transient(exc: BaseException) -> bool:
         exc, gexc.MethodNotImplemented)
 
 
+def cause_text(exc: BaseException) -> str:
+    """BigQuery's message for `exc`, without the SQL or job footer after it, bounded for a log line."""
+    if isinstance(exc, gexc.RetryError) and exc.cause is not None:
+        return f"{cause_text(exc.cause)} (still failing when the retries ran out of time)"
+    if isinstance(exc, TimeoutError):
+        return "no answer in time (a job still running is waited for again by the next try)"
+    message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+    first = _QUOTED_SQL.sub("", str(message).split("\n\n")[0].split(_CLIENT_SUFFIX)[0])
+    first = _REQUEST_PREFIX.sub("", first.strip())
+    return first if len(first) <= _MAX_CAUSE else first[:_MAX_CAUSE] + "..."
+
+
 def to_domain(exc: BaseException, table: str | None) -> MlplaneError | None:
     """The mlplane error for a vendor exception, or None when it is not a vendor error."""
-    message = getattr(exc, "message", None) or str(exc)
+    message = cause_text(exc)
     details: dict[str, Any] = {"table": table, "reason": reason_of(exc)}
     if isinstance(exc, gexc.NotFound):
         # list_tables passes no table: then it was the dataset that vanished under us.

@@ -13,6 +13,7 @@ from typing import Any
 import pyarrow as pa
 from google.cloud import bigquery
 
+from adapters.bigquery.deadlines import Call
 from domain.types.identifiers import sql_identifier
 
 # Key types with a query parameter here; any other key type falls back to reading the column.
@@ -24,11 +25,16 @@ def parameter_type(key_type: pa.DataType) -> str | None:
 
 
 def present_keys(client: bigquery.Client, table: bigquery.TableReference, key: str, values: list[Any],
-                 key_type: str, location: str | None, timeout: float) -> list[Any]:
-    """The `values` already in `table.key` (NotFound when the table does not exist yet)."""
+                 key_type: str, location: str | None, calls: Call, timeout: float) -> list[Any]:
+    """The `values` already in `table.key` (NotFound when the table does not exist yet).
+
+    A failed lookup is not tried again under a new job id here (job_retry=None): it reads only, and the
+    caller's batch is retried as a whole, with backoff, when the error is transient."""
     column = f"`{sql_identifier(key, 'column')}`"
     sql = (f"SELECT DISTINCT {column} AS k FROM `{table.project}.{table.dataset_id}.{table.table_id}` "
            f"WHERE {column} IN UNNEST(@keys)")
     config = bigquery.QueryJobConfig(query_parameters=[bigquery.ArrayQueryParameter("keys", key_type, values)])
-    rows = client.query(sql, job_config=config, location=location).result(timeout=timeout)
+    job = client.query(sql, job_config=config, location=location, retry=calls.retry, timeout=calls.timeout,
+                       job_retry=None)
+    rows = job.result(retry=calls.retry, timeout=timeout, job_retry=None)
     return [row["k"] for row in rows]

@@ -33,7 +33,8 @@ def table_info(name: str, bq_table: bigquery.Table) -> TableInfo:
         for f in bq_table.schema
     )
     # num_rows leaves out a streaming buffer; this adapter writes only by load jobs, so it is exact.
-    return TableInfo(name, columns, int(bq_table.num_rows or 0))
+    # The name as stored: table names are case-sensitive, so it is the one asked for, never another spelling.
+    return TableInfo(bq_table.table_id or name, columns, int(bq_table.num_rows or 0))
 
 
 def parquet_bytes(rows: pa.Table) -> bytes:

@@ -3,8 +3,8 @@
 Tables are described from their metadata, read with tabledata.list (no query job to pay for,
 no BigQuery Storage API needed) and appended to by load jobs of Parquet bytes; the only query
 is append_new's lookup of a batch's keys (key_lookup.py). Identifiers are validated, because
-they name tables, columns and job ids. Blocking client calls run in worker threads; vendor
-errors are translated once (errors.py).
+they name tables, columns and job ids. Blocking client calls run in worker threads, each kind with
+its own retry deadline (deadlines.py); vendor errors are translated once (errors.py).
 """
 
 from __future__ import annotations
@@ -21,7 +21,10 @@ from google.api_core import exceptions as gexc
 from google.api_core.retry import Retry
 from google.cloud import bigquery
 
-from adapters.bigquery.errors import is_transient, translated
+from adapters.bigquery.column_names import column_name_problem
+from adapters.bigquery.dataset import Dataset
+from adapters.bigquery.deadlines import DEFAULT_DEADLINES, DEFAULT_JOB_TIMEOUT, DEFAULT_TIMEOUT, Calls, Deadlines
+from adapters.bigquery.errors import translated
 from adapters.bigquery.key_lookup import parameter_type, present_keys
 from adapters.bigquery.loads import load_staged
 from adapters.bigquery.tables import parquet_bytes, selected_fields, table_info
@@ -32,9 +35,6 @@ from domain.types.tables import TableInfo
 
 T = TypeVar("T")
 
-DEFAULT_TIMEOUT = 60.0  # seconds for one HTTP request
-DEFAULT_JOB_TIMEOUT = 600.0  # seconds to wait for a load job to finish
-
 
 def new_append_job_id(table: str) -> str:
     return f"mlplane-append-{table}-{uuid.uuid4().hex}"
@@ -43,22 +43,24 @@ def new_append_job_id(table: str) -> str:
 class BigQueryWarehouse:
     def __init__(self, client: bigquery.Client, dataset: str, location: str | None = None, *,
                  retry: Retry = bigquery.DEFAULT_RETRY, timeout: float = DEFAULT_TIMEOUT,
-                 job_timeout: float = DEFAULT_JOB_TIMEOUT,
+                 job_timeout: float = DEFAULT_JOB_TIMEOUT, deadlines: Deadlines = DEFAULT_DEADLINES,
                  job_ids: Callable[[str], str] = new_append_job_id) -> None:
+        """`retry` gives the predicate and backoff; `deadlines` how long each kind of call keeps at it."""
         self._client = client  # nothing is fetched here: the dataset is checked on first use
+        self._calls = Calls.of(retry, deadlines, timeout)
         self._dataset = bigquery.DatasetReference(client.project, sql_identifier(dataset, "dataset"))
+        self._home = Dataset(client, self._dataset, location, self._calls.catalog)  # made again if it vanishes
         self._location = location
-        self._retry = retry
-        # Right after a 409 BigQuery may briefly answer 404 for the job it just refused to
-        # create again (python-bigquery #2134): keep looking it up, as the client itself does.
-        self._job_lookup_retry = retry.with_predicate(lambda e: isinstance(e, gexc.NotFound) or is_transient(e))
-        self._timeout = timeout
         self._job_timeout = job_timeout
         self._job_ids = job_ids
-        self._dataset_ready = False
+
+    @staticmethod
+    def column_name_problem(name: str) -> str | None:
+        """Why BigQuery would refuse a column named `name` (a reserved prefix, over 300 characters), or None."""
+        return column_name_problem(name)
 
     async def list_tables(self) -> list[TableInfo]:
-        names = await self._run(None, self._table_names)
+        names = await self._run(None, self._home.table_names)
         return [await self.describe(name) for name in names]
 
     async def describe(self, table: str) -> TableInfo:
@@ -105,7 +107,7 @@ class BigQueryWarehouse:
             if not values:
                 return []
             return await self._run(table, present_keys, self._client, self._dataset.table(table), key, values,
-                                   key_type, self._location, self._job_timeout)
+                                   key_type, self._location, self._calls.jobs, self._job_timeout)
         except TableNotFound:
             return []
 
@@ -113,38 +115,30 @@ class BigQueryWarehouse:
         """Staged objects must be gs:// URIs (the GCS artifact store's); see loads.py for the two jobs."""
         sql_identifier(request.table, "table")
         return await self._run(request.table, load_staged, self._client, self._dataset, self._location, request,
-                               self._job_timeout)
+                               self._calls, self._job_timeout)
 
     async def _run(self, table: str | None, call: Callable[..., T], *args: object) -> T:
         with translated(table):
-            # Concurrent first calls may both check the dataset; creating with exists_ok keeps
-            # that harmless, so no lock is needed.
-            if not self._dataset_ready:
-                await anyio.to_thread.run_sync(self._ensure_dataset)
-            return await anyio.to_thread.run_sync(call, *args)
-
-    def _ensure_dataset(self) -> None:
-        # Look before creating: in production the service account may read and load without
-        # the right to create datasets, and the dataset usually exists already.
-        try:
-            self._client.get_dataset(self._dataset, retry=self._retry, timeout=self._timeout)
-        except gexc.NotFound:
-            dataset = bigquery.Dataset(self._dataset)
-            dataset.location = self._location
-            self._client.create_dataset(dataset, exists_ok=True, retry=self._retry, timeout=self._timeout)
-        self._dataset_ready = True
-
-    def _table_names(self) -> list[str]:
-        tables = self._client.list_tables(self._dataset, retry=self._retry, timeout=self._timeout)
-        return sorted(t.table_id for t in tables)
+            if not self._home.ready:
+                await anyio.to_thread.run_sync(self._home.ensure)
+            try:
+                return await anyio.to_thread.run_sync(call, *args)
+            except gexc.NotFound as exc:
+                if not self._home.is_gone(exc):
+                    raise
+                # Gone under a running daemon (an emulator restarted empty): make it again, then try once more.
+                await anyio.to_thread.run_sync(self._home.ensure)
+                return await anyio.to_thread.run_sync(call, *args)
 
     def _get_table(self, table: str) -> bigquery.Table:
-        return self._client.get_table(self._dataset.table(table), retry=self._retry, timeout=self._timeout)
+        catalog = self._calls.catalog
+        return self._client.get_table(self._dataset.table(table), retry=catalog.retry, timeout=catalog.timeout)
 
     def _read(self, table: str, columns: list[str] | None) -> pa.Table:
         bq_table = self._get_table(table)
         fields = selected_fields(bq_table, columns)
-        rows = self._client.list_rows(bq_table, selected_fields=fields, retry=self._retry, timeout=self._timeout)
+        rows = self._client.list_rows(bq_table, selected_fields=fields, retry=self._calls.data.retry,
+                                      timeout=self._calls.data.timeout)
         data = rows.to_arrow(create_bqstorage_client=False)
         return data.select(columns) if columns else data
 
@@ -157,18 +151,18 @@ class BigQueryWarehouse:
         try:
             job = self._client.load_table_from_file(
                 io.BytesIO(payload), self._dataset.table(table), job_id=job_id, job_config=config,
-                location=self._location, size=len(payload), timeout=self._timeout)
+                location=self._location, size=len(payload), timeout=self._calls.data.timeout)
         except gexc.Conflict:
             # An earlier send of this very load reached BigQuery but its answer was lost, and the
             # upload was resent: wait for the job that exists rather than load the rows again.
             job = self._existing_job(job_id)
-        job.result(retry=self._retry, timeout=self._job_timeout)
+        job.result(retry=self._calls.jobs.retry, timeout=self._job_timeout)
         return int(job.output_rows or 0)
 
     def _existing_job(self, job_id: str) -> bigquery.LoadJob:
+        lookup = self._calls.job_lookup
         try:
-            job = self._client.get_job(job_id, location=self._location, retry=self._job_lookup_retry,
-                                       timeout=self._timeout)
+            job = self._client.get_job(job_id, location=self._location, retry=lookup.retry, timeout=lookup.timeout)
         except gexc.NotFound as exc:  # not the table's fault: the job id is taken yet unseen
             raise TransientError(f"load job {job_id} exists but cannot be found yet", {"job_id": job_id}) from exc
         if not isinstance(job, bigquery.LoadJob):

@@ -4,6 +4,8 @@ Atomicity and create-only writes come from GCS itself: every upload replaces the
 step, and `ifGenerationMatch` (0 = must not exist) turns a write into a conditional one.
 Retries are the client's (`DEFAULT_RETRY`: 429, 5xx, connection errors); preconditions make
 the conditional uploads safe to resend. Vendor exceptions are translated once, in `_translated`.
+A bucket that is gone (an emulator restarted empty) is made again where mlplane owns it (`create_bucket`,
+the emulated profile); elsewhere it is infrastructure, and its absence a TransientError naming it.
 """
 
 from __future__ import annotations
@@ -41,11 +43,13 @@ _NETWORK_ERRORS = (requests.RequestException, ConnectionError, TimeoutError, Tra
 
 class GcsArtifactStore:
     def __init__(self, client: storage.Client, bucket: str, prefix: str = "", *,
-                 chunk_size: int = DEFAULT_CHUNK_SIZE, retry: Retry | None = DEFAULT_RETRY) -> None:
+                 chunk_size: int = DEFAULT_CHUNK_SIZE, retry: Retry | None = DEFAULT_RETRY,
+                 create_bucket: bool = False) -> None:
         self._bucket = client.bucket(bucket)  # a handle only: nothing is fetched here
         self._prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
         self._chunk_size = chunk_size
         self._retry = retry
+        self._create_bucket = create_bucket
 
     async def put(self, key: str, data: bytes) -> None:
         # Unconditional, yet safe to retry: resending the same bytes leaves the same object.
@@ -86,7 +90,18 @@ class GcsArtifactStore:
 
     async def _run(self, key: str, call: Callable[..., T], *args: object) -> T:
         with _translated(key):
-            return await anyio.to_thread.run_sync(call, *args)
+            try:
+                return await anyio.to_thread.run_sync(call, *args)
+            except _BucketMissing as exc:
+                if not self._create_bucket:
+                    raise TransientError(f"cloud storage bucket {self._bucket.name!r} does not exist; create it or "
+                                         "set MLPLANE_GCS_BUCKET", {"key": key, "bucket": self._bucket.name}) from exc
+                await anyio.to_thread.run_sync(self._make_bucket)
+                return await anyio.to_thread.run_sync(call, *args)
+
+    def _make_bucket(self) -> None:
+        with suppress(gexc.Conflict):  # another process made it first
+            self._bucket.client.create_bucket(self._bucket.name, retry=self._retry)
 
     def _blob(self, key: str) -> storage.Blob:
         return self._bucket.blob(self._prefix + artifact_key(key))
@@ -100,6 +115,8 @@ class GcsArtifactStore:
                                     if_generation_match=if_generation_match, retry=self._retry)
         except gexc.PreconditionFailed as exc:
             raise Conflict(f"artifact {key!r} changed concurrently", {"key": key}) from exc
+        except gexc.NotFound as exc:  # an upload creates its object: only the bucket can be missing
+            raise _BucketMissing from exc
         return int(blob.generation)
 
     def _download(self, key: str) -> tuple[bytes, int]:
@@ -115,12 +132,19 @@ class GcsArtifactStore:
         # The iterator follows nextPageToken, so listings of any size come back whole.
         blobs = self._bucket.client.list_blobs(self._bucket, prefix=self._prefix + prefix,
                                                retry=self._retry)
-        return sorted(blob.name[len(self._prefix):] for blob in blobs)
+        try:
+            return sorted(blob.name[len(self._prefix):] for blob in blobs)
+        except gexc.NotFound as exc:  # a listing finds nothing rather than a 404: the bucket is missing
+            raise _BucketMissing from exc
 
     def _delete(self, key: str) -> None:
         # Already gone is fine: possibly removed by our own earlier attempt that a retry repeated.
         with suppress(gexc.NotFound):
             self._blob(key).delete(retry=self._retry)
+
+
+class _BucketMissing(Exception):
+    """Raised inside the store where only a missing bucket explains a 404."""
 
 
 @contextmanager

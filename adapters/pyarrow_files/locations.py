@@ -25,13 +25,15 @@ from adapters.pyarrow_files.http_source import PROBE_TIMEOUT_S, READ_ERRORS, is_
 from adapters.pyarrow_files.local_roots import ANYWHERE, LocalRoots
 from adapters.pyarrow_files.temp_files import temp_beside
 from adapters.pyarrow_files.url_guard import PUBLIC_ONLY, HostPolicy
-from domain.types.errors import InvalidSpec
+from domain.types.errors import InvalidSpec, TransientError
 
 if TYPE_CHECKING:
+    from google.api_core.retry import Retry
     from google.cloud import storage
 
 UNSUPPORTED_SCHEMES = ("s3://",)
 READ_CHUNK = 8 << 20  # GCS reads are ranged requests of this size
+SUBMIT_RETRY_S = 15.0  # how long expanding a gs:// source retries a Cloud Storage that does not answer
 
 
 @dataclass(frozen=True)
@@ -94,7 +96,9 @@ def expand(source: str, gcs: RemoteConfig | None, roots: LocalRoots = ANYWHERE) 
     if is_http(source):
         _check_url(source, hosts_of(gcs))
         return [source]
-    found = _expand_gs(source, gcs) if source.startswith("gs://") else [str(p) for p in _expand_local(source, roots)]
+    if source.startswith("gs://"):
+        return _expand_gs(source, gcs)
+    found = [str(p) for p in _expand_local(source, roots)]
     if not found:
         raise InvalidSpec(f"no file matches source {source!r}; check the path (relative paths are resolved "
                           f"from the daemon's working directory {os.getcwd()})", {"field": "sources", "source": source})
@@ -119,12 +123,63 @@ def _local_files(path: Path) -> list[Path]:
 
 
 def _expand_gs(source: str, gcs: RemoteConfig | None) -> list[str]:
+    """As a local path expands: a glob matches object names; else the object itself, else the objects directly
+    in that folder (`gs://b/dir/` or `gs://b/dir`; not those in folders below it, nor names starting with '.')."""
     bucket, pattern = _split_gs(source)
-    prefix = pattern[:min((pattern.find(c) for c in "*?[" if c in pattern), default=len(pattern))]
-    blobs = _gcs(gcs, source).list_blobs(bucket, prefix=prefix)
-    exact = not glob.has_magic(pattern)
-    names = [b.name for b in blobs if (b.name == pattern if exact else fnmatch.fnmatchcase(b.name, pattern))]
-    return [f"gs://{bucket}/{n}" for n in sorted(names) if not n.endswith("/")]
+    client = _gcs(gcs, source)
+    with _listing_errors(source, bucket):
+        if glob.has_magic(pattern):
+            prefix = pattern[:min(pattern.find(c) for c in "*?[" if c in pattern)]
+            names = [n for n in _names(client, bucket, prefix) if fnmatch.fnmatchcase(n, pattern)]
+        else:
+            names = _object_or_folder(client, bucket, pattern)
+    found = [f"gs://{bucket}/{n}" for n in sorted(names) if not n.endswith("/")]
+    if not found:
+        raise InvalidSpec(f"no object matches source {source!r}: check the object name in bucket {bucket!r} (a "
+                          "folder takes the objects directly in it)", {"field": "sources", "source": source})
+    return found
+
+
+def _object_or_folder(client: storage.Client, bucket: str, name: str) -> list[str]:
+    folder = name.rstrip("/")
+    if folder and folder == name and client.bucket(bucket).get_blob(name, retry=_submit_retry()) is not None:
+        return [name]
+    inside = f"{folder}/" if folder else ""
+    return [n for n in _names(client, bucket, inside, "/") if not n[len(inside):].startswith(".")]
+
+
+def _names(client: storage.Client, bucket: str, prefix: str, delimiter: str | None = None) -> list[str]:
+    return [b.name for b in client.list_blobs(bucket, prefix=prefix, delimiter=delimiter, retry=_submit_retry())]
+
+
+def _submit_retry() -> Retry:
+    """The client's retry policy, given up after seconds: an API request (a submit) waits on these listings."""
+    from google.cloud.storage.retry import DEFAULT_RETRY
+
+    return DEFAULT_RETRY.with_timeout(SUBMIT_RETRY_S)
+
+
+@contextlib.contextmanager
+def _listing_errors(source: str, bucket: str) -> Iterator[None]:
+    """A bucket that is missing, misspelt or closed to us is the caller's to fix (4xx naming it), never a 500."""
+    from google.api_core import exceptions as gexc
+
+    details = {"field": "sources", "source": source, "bucket": bucket}
+    try:
+        yield
+    except (ValueError, gexc.BadRequest) as exc:  # the client checks names before it asks; the server too
+        raise InvalidSpec(f"{source}: {bucket!r} is not a valid bucket name ({_gcs_message(exc)})", details) from exc
+    except gexc.NotFound as exc:
+        raise InvalidSpec(f"{source}: there is no bucket named {bucket!r}", details) from exc
+    except gexc.Forbidden as exc:
+        raise InvalidSpec(f"{source}: mlplane may not list bucket {bucket!r} ({_gcs_message(exc)})", details) from exc
+    except (gexc.RetryError, gexc.ServerError, gexc.TooManyRequests) as exc:
+        raise TransientError(f"{source}: Cloud Storage is unavailable for now ({_gcs_message(exc)}); try again",
+                             details) from exc
+
+
+def _gcs_message(exc: Exception) -> str:
+    return str(getattr(exc, "message", None) or exc)[:200]
 
 
 def _check_url(url: str, hosts: HostPolicy) -> None:

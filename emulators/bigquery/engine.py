@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import os
+import re
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -23,13 +24,29 @@ T = TypeVar("T")
 META_SCHEMA = "__bq_meta"
 
 
+def duck_name(name: str) -> str:
+    """The DuckDB identifier for a BigQuery dataset or table name.
+
+    BigQuery compares those names case-sensitively (`c2` and `C2` are two tables); DuckDB folds the
+    case of ASCII letters in every identifier, quoted or not. So each upper-case ASCII letter is
+    written `^` and its lower case (and `^`, which BigQuery names cannot hold, `^^`): distinct
+    BigQuery names stay distinct DuckDB names, and a lower-case name is its own DuckDB name.
+    """
+    return "".join("^" + c.lower() if "A" <= c <= "Z" else "^^" if c == "^" else c for c in name)
+
+
+def bigquery_name(duck: str) -> str:
+    """The BigQuery name a DuckDB identifier made by `duck_name` stands for."""
+    return re.sub(r"\^(.)", lambda m: m[1] if m[1] == "^" else m[1].upper(), duck)
+
+
 def schema_name(project: str, dataset: str) -> str:
     """DuckDB schema for one BigQuery dataset; dataset ids never contain dots."""
-    return f"{project}.{dataset}"
+    return f"{duck_name(project)}.{duck_name(dataset)}"
 
 
 def qualified(project: str, dataset: str, table: str) -> str:
-    return f"{quote_ident(schema_name(project, dataset))}.{quote_ident(table)}"
+    return f"{quote_ident(schema_name(project, dataset))}.{quote_ident(duck_name(table))}"
 
 
 class Engine:
@@ -78,8 +95,8 @@ class Engine:
 def duck_table_exists(con: duckdb.DuckDBPyConnection, project: str, dataset: str, table: str) -> bool:
     row = one(
         con,
-        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND lower(table_name) = lower(?)",
-        [schema_name(project, dataset), table],
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+        [schema_name(project, dataset), duck_name(table)],
     )
     return bool(row and row[0])
 

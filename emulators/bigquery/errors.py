@@ -8,11 +8,13 @@ reason, and deterministic failures never use a retryable one.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
 log = logging.getLogger(__name__)
+_QUOTED_SQL = re.compile(r"\s*\bLINE \d+:.*")
 
 _STATUS_NAMES = {
     400: "INVALID_ARGUMENT",
@@ -71,6 +73,13 @@ class ApiError(Exception):
                 "status": _STATUS_NAMES.get(self.status, "UNKNOWN"),
             }
         }
+
+
+def engine_message(exc: BaseException) -> str:
+    """The first line of a DuckDB or sqlglot error: what follows quotes the statement ("LINE 1: SELECT ..."),
+    which BigQuery never echoes in an error (and which would carry the emulator's rewritten SQL)."""
+    lines = [line for line in str(exc).splitlines() if line.strip()]
+    return _QUOTED_SQL.sub("", lines[0]).strip() if lines else type(exc).__name__
 
 
 def not_found(message: str) -> ApiError:

@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import duckdb
 
-from .bqtypes import field_duckdb_type, normalize_fields
-from .errors import invalid, not_implemented
+from .bqtypes import field_duckdb_type, normalize_fields, quote_ident
+from .engine import one
+from .errors import engine_message, invalid, not_implemented
 from .tables import table_exists, table_fields
 from .writes import write_source
+
+_WIDER_THAN_INT64 = frozenset({"UBIGINT", "HUGEINT", "UHUGEINT"})
+_INT64_MAX = 2**63 - 1
 
 
 def _literal(text: str) -> str:
@@ -63,6 +67,21 @@ def _target_fields(con: duckdb.DuckDBPyConnection, ref: tuple[str, str, str], cf
     return None
 
 
+def _check_integer_range(con: duckdb.DuckDBPyConnection, source: str) -> None:
+    """A Parquet UINT64 column loads as INTEGER, BigQuery's one integer type (INT64): a value past its range
+    fails the load naming the column and the value, not with a cast error that names neither."""
+    rel = con.sql(f"SELECT * FROM ({source}) AS __src LIMIT 0")
+    for name, dtype in zip(rel.columns, rel.types, strict=True):
+        if str(dtype) not in _WIDER_THAN_INT64:
+            continue
+        column = quote_ident(name)
+        row = one(con, f"SELECT {column} FROM ({source}) AS __src "
+                       f"WHERE {column} > {_INT64_MAX} OR {column} < {-_INT64_MAX - 1} LIMIT 1")
+        if row is not None:
+            raise invalid(f"Error while reading data, error message: Parquet column '{name}' has a value, {row[0]}, "
+                          "out of the range of INT64")
+
+
 def run_load(con: duckdb.DuckDBPyConnection, project: str, cfg: dict, paths: list[str]) -> int:
     """Load ``paths`` per ``configuration.load``; returns the number of rows written."""
     dest = cfg.get("destinationTable") or {}
@@ -77,7 +96,9 @@ def run_load(con: duckdb.DuckDBPyConnection, project: str, cfg: dict, paths: lis
     read_fields = None if fmt == "PARQUET" else fields
     source = _source_sql(fmt, paths, cfg, read_fields)
     try:
+        if fmt == "PARQUET":
+            _check_integer_range(con, source)
         return write_source(con, ref, source, fields=fields, write=cfg.get("writeDisposition"),
                             create=cfg.get("createDisposition"))
     except duckdb.Error as exc:
-        raise invalid(f"Error while reading data: {exc}") from exc
+        raise invalid(f"Error while reading data: {engine_message(exc)}") from exc

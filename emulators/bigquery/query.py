@@ -10,7 +10,7 @@ import pyarrow as pa
 from .bqtypes import duckdb_to_field
 from .datasets import get_dataset
 from .engine import duck_table_exists, one, qualified
-from .errors import ApiError, invalid_query, not_found
+from .errors import ApiError, engine_message, invalid_query, not_found
 from .sql import Statement, translate
 from .writes import write_arrow
 
@@ -60,7 +60,7 @@ def _dry_run(con: duckdb.DuckDBPyConnection, stmt: Statement, result: QueryResul
 
 
 def _duck_error(exc: duckdb.Error) -> ApiError:
-    text = str(exc)
+    text = engine_message(exc)
     if isinstance(exc, duckdb.CatalogException) and "does not exist" in text:
         return not_found(text)
     return invalid_query(text)

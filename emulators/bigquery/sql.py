@@ -15,8 +15,8 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
-from .engine import schema_name
-from .errors import invalid_query
+from .engine import duck_name, schema_name
+from .errors import engine_message, invalid_query
 from .params import decode_parameter
 
 _DML = {exp.Insert: "INSERT", exp.Update: "UPDATE", exp.Delete: "DELETE", exp.Merge: "MERGE"}
@@ -63,7 +63,7 @@ def _rewrite_tables(tree: exp.Expression, project: str, default_dataset: dict | 
         refs.append((proj, dataset, table.name))
         table.set("catalog", None)
         table.set("db", exp.to_identifier(schema_name(proj, dataset), quoted=True))
-        table.set("this", exp.to_identifier(table.name, quoted=True))
+        table.set("this", exp.to_identifier(duck_name(table.name), quoted=True))
     return refs
 
 
@@ -126,7 +126,7 @@ def translate(sql: str, project: str, default_dataset: dict | None = None,
     try:
         trees = [t for t in sqlglot.parse(sql, read="bigquery") if t is not None]
     except SqlglotError as exc:
-        raise invalid_query(f"Syntax error: {exc}") from exc
+        raise invalid_query(f"Syntax error: {engine_message(exc)}") from exc
     if not trees:
         raise invalid_query("Syntax error: empty query")
     out = []
@@ -139,6 +139,6 @@ def translate(sql: str, project: str, default_dataset: dict | None = None,
         try:
             text = tree.sql(dialect="duckdb")
         except SqlglotError as exc:
-            raise invalid_query(f"Unsupported SQL: {exc}") from exc
+            raise invalid_query(f"Unsupported SQL: {engine_message(exc)}") from exc
         out.append(Statement(text, _statement_kind(tree), binds, refs))
     return out

@@ -11,8 +11,9 @@ import duckdb
 
 from .bqtypes import column_definitions, duckdb_to_field, normalize_fields
 from .datasets import get_dataset, now_ms
-from .engine import META_SCHEMA, duck_table_exists, one, qualified, schema_name
+from .engine import META_SCHEMA, bigquery_name, duck_name, duck_table_exists, one, qualified, schema_name
 from .errors import duplicate, invalid, not_found
+from .names import check_field_names
 
 _ALIASES = {"GEOGRAPHY": "STRING"}
 
@@ -20,7 +21,7 @@ _ALIASES = {"GEOGRAPHY": "STRING"}
 def _meta(con: duckdb.DuckDBPyConnection, project: str, dataset: str, table: str) -> dict | None:
     row = one(
         con,
-        f"SELECT resource FROM {META_SCHEMA}.tables WHERE project = ? AND dataset = ? AND lower(table_id) = lower(?)",
+        f"SELECT resource FROM {META_SCHEMA}.tables WHERE project = ? AND dataset = ? AND table_id = ?",
         [project, dataset, table],
     )
     return json.loads(row[0]) if row else None
@@ -50,8 +51,8 @@ def duck_fields(con: duckdb.DuckDBPyConnection, project: str, dataset: str, tabl
     nullable = dict(
         con.execute(
             "SELECT column_name, is_nullable = 'YES' FROM information_schema.columns "
-            "WHERE table_schema = ? AND lower(table_name) = lower(?)",
-            [schema_name(project, dataset), table],
+            "WHERE table_schema = ? AND table_name = ?",
+            [schema_name(project, dataset), duck_name(table)],
         ).fetchall()
     )
     return [duckdb_to_field(n, t, nullable.get(n, True)) for n, t in zip(rel.columns, rel.types, strict=True)]
@@ -73,8 +74,8 @@ def table_fields(con: duckdb.DuckDBPyConnection, project: str, dataset: str, tab
 def _table_type(con: duckdb.DuckDBPyConnection, project: str, dataset: str, table: str) -> str:
     row = one(
         con,
-        "SELECT table_type FROM information_schema.tables WHERE table_schema = ? AND lower(table_name) = lower(?)",
-        [schema_name(project, dataset), table],
+        "SELECT table_type FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+        [schema_name(project, dataset), duck_name(table)],
     )
     return "VIEW" if row and row[0] == "VIEW" else "TABLE"
 
@@ -115,6 +116,7 @@ def create_table(con: duckdb.DuckDBPyConnection, project: str, dataset: str, bod
     if table_exists(con, project, dataset, table):
         raise duplicate(f"Table {project}:{dataset}.{table}")
     fields = normalize_fields((body.get("schema") or {}).get("fields", []))
+    check_field_names(fields)
     if view_sql is not None:
         con.execute(f"CREATE VIEW {qualified(project, dataset, table)} AS {view_sql}")
     elif fields:
@@ -132,6 +134,7 @@ def ensure_table(con: duckdb.DuckDBPyConnection, project: str, dataset: str, tab
     if duck_table_exists(con, project, dataset, table):
         return
     fields = normalize_fields(fields)
+    check_field_names(fields)
     con.execute(f"CREATE TABLE {qualified(project, dataset, table)} ({column_definitions(fields)})")
     meta = _meta(con, project, dataset, table) or {"creationTime": now_ms()}
     meta["schema"] = {"fields": fields}
@@ -140,7 +143,7 @@ def ensure_table(con: duckdb.DuckDBPyConnection, project: str, dataset: str, tab
 
 def list_tables(con: duckdb.DuckDBPyConnection, project: str, dataset: str) -> list[dict]:
     get_dataset(con, project, dataset)
-    names = {r[0] for r in con.execute(
+    names = {bigquery_name(r[0]) for r in con.execute(
         "SELECT table_name FROM information_schema.tables WHERE table_schema = ?", [schema_name(project, dataset)]
     ).fetchall()}
     names |= {r[0] for r in con.execute(
@@ -165,7 +168,7 @@ def delete_table(con: duckdb.DuckDBPyConnection, project: str, dataset: str, tab
     kind = _table_type(con, project, dataset, table)
     con.execute(f"DROP {kind} IF EXISTS {qualified(project, dataset, table)}")
     con.execute(
-        f"DELETE FROM {META_SCHEMA}.tables WHERE project = ? AND dataset = ? AND lower(table_id) = lower(?)",
+        f"DELETE FROM {META_SCHEMA}.tables WHERE project = ? AND dataset = ? AND table_id = ?",
         [project, dataset, table],
     )
 
@@ -179,6 +182,7 @@ def patch_table(con: duckdb.DuckDBPyConnection, project: str, dataset: str, tabl
             meta[key] = body[key]
     if "schema" in body:
         new_fields = normalize_fields(body["schema"].get("fields", []))
+        check_field_names(new_fields)
         known = {f["name"].lower() for f in current["schema"]["fields"]}
         for field in new_fields:
             if field["name"].lower() not in known and duck_table_exists(con, project, dataset, table):

@@ -7,7 +7,7 @@ import duckdb
 
 from .bqtypes import duckdb_to_field
 from .engine import duck_table_exists, one, qualified
-from .errors import duplicate, invalid, not_found
+from .errors import duplicate, engine_message, invalid, not_found
 from .tables import ensure_table, table_exists
 
 
@@ -46,7 +46,7 @@ def write_source(con: duckdb.DuckDBPyConnection, ref: tuple[str, str, str], sour
         con.execute("COMMIT")
     except duckdb.Error as exc:
         con.execute("ROLLBACK")
-        raise invalid(f"Error while writing to {ref[1]}.{ref[2]}: {exc}") from exc
+        raise invalid(f"Error while writing to {ref[1]}.{ref[2]}: {engine_message(exc)}") from exc
     except BaseException:
         con.execute("ROLLBACK")
         raise
