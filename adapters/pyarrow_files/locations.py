@@ -9,7 +9,6 @@ also carries which hosts http(s) sources may use (the parameters carrying it are
 from __future__ import annotations
 
 import contextlib
-import fnmatch
 import functools
 import glob
 import os
@@ -20,20 +19,19 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 from urllib.parse import unquote, urlparse
 
+from adapters.pyarrow_files.gs_sources import expand_gs
 from adapters.pyarrow_files.http_reader import open_url
 from adapters.pyarrow_files.http_source import PROBE_TIMEOUT_S, READ_ERRORS, is_http, probe, read_error, submit_error
 from adapters.pyarrow_files.local_roots import ANYWHERE, LocalRoots
 from adapters.pyarrow_files.temp_files import temp_beside
 from adapters.pyarrow_files.url_guard import PUBLIC_ONLY, HostPolicy
-from domain.types.errors import InvalidSpec, TransientError
+from domain.types.errors import InvalidSpec
 
 if TYPE_CHECKING:
-    from google.api_core.retry import Retry
     from google.cloud import storage
 
 UNSUPPORTED_SCHEMES = ("s3://",)
 READ_CHUNK = 8 << 20  # GCS reads are ranged requests of this size
-SUBMIT_RETRY_S = 15.0  # how long expanding a gs:// source retries a Cloud Storage that does not answer
 
 
 @dataclass(frozen=True)
@@ -97,7 +95,8 @@ def expand(source: str, gcs: RemoteConfig | None, roots: LocalRoots = ANYWHERE) 
         _check_url(source, hosts_of(gcs))
         return [source]
     if source.startswith("gs://"):
-        return _expand_gs(source, gcs)
+        bucket, pattern = _split_gs(source)
+        return expand_gs(source, bucket, pattern, _gcs(gcs, source))
     found = [str(p) for p in _expand_local(source, roots)]
     if not found:
         raise InvalidSpec(f"no file matches source {source!r}; check the path (relative paths are resolved "
@@ -120,66 +119,6 @@ def _local_files(path: Path) -> list[Path]:
     if path.is_dir():
         return sorted(p.resolve() for p in path.iterdir() if p.is_file() and not p.name.startswith("."))
     return [path.resolve()] if path.is_file() else []
-
-
-def _expand_gs(source: str, gcs: RemoteConfig | None) -> list[str]:
-    """As a local path expands: a glob matches object names; else the object itself, else the objects directly
-    in that folder (`gs://b/dir/` or `gs://b/dir`; not those in folders below it, nor names starting with '.')."""
-    bucket, pattern = _split_gs(source)
-    client = _gcs(gcs, source)
-    with _listing_errors(source, bucket):
-        if glob.has_magic(pattern):
-            prefix = pattern[:min(pattern.find(c) for c in "*?[" if c in pattern)]
-            names = [n for n in _names(client, bucket, prefix) if fnmatch.fnmatchcase(n, pattern)]
-        else:
-            names = _object_or_folder(client, bucket, pattern)
-    found = [f"gs://{bucket}/{n}" for n in sorted(names) if not n.endswith("/")]
-    if not found:
-        raise InvalidSpec(f"no object matches source {source!r}: check the object name in bucket {bucket!r} (a "
-                          "folder takes the objects directly in it)", {"field": "sources", "source": source})
-    return found
-
-
-def _object_or_folder(client: storage.Client, bucket: str, name: str) -> list[str]:
-    folder = name.rstrip("/")
-    if folder and folder == name and client.bucket(bucket).get_blob(name, retry=_submit_retry()) is not None:
-        return [name]
-    inside = f"{folder}/" if folder else ""
-    return [n for n in _names(client, bucket, inside, "/") if not n[len(inside):].startswith(".")]
-
-
-def _names(client: storage.Client, bucket: str, prefix: str, delimiter: str | None = None) -> list[str]:
-    return [b.name for b in client.list_blobs(bucket, prefix=prefix, delimiter=delimiter, retry=_submit_retry())]
-
-
-def _submit_retry() -> Retry:
-    """The client's retry policy, given up after seconds: an API request (a submit) waits on these listings."""
-    from google.cloud.storage.retry import DEFAULT_RETRY
-
-    return DEFAULT_RETRY.with_timeout(SUBMIT_RETRY_S)
-
-
-@contextlib.contextmanager
-def _listing_errors(source: str, bucket: str) -> Iterator[None]:
-    """A bucket that is missing, misspelt or closed to us is the caller's to fix (4xx naming it), never a 500."""
-    from google.api_core import exceptions as gexc
-
-    details = {"field": "sources", "source": source, "bucket": bucket}
-    try:
-        yield
-    except (ValueError, gexc.BadRequest) as exc:  # the client checks names before it asks; the server too
-        raise InvalidSpec(f"{source}: {bucket!r} is not a valid bucket name ({_gcs_message(exc)})", details) from exc
-    except gexc.NotFound as exc:
-        raise InvalidSpec(f"{source}: there is no bucket named {bucket!r}", details) from exc
-    except gexc.Forbidden as exc:
-        raise InvalidSpec(f"{source}: mlplane may not list bucket {bucket!r} ({_gcs_message(exc)})", details) from exc
-    except (gexc.RetryError, gexc.ServerError, gexc.TooManyRequests) as exc:
-        raise TransientError(f"{source}: Cloud Storage is unavailable for now ({_gcs_message(exc)}); try again",
-                             details) from exc
-
-
-def _gcs_message(exc: Exception) -> str:
-    return str(getattr(exc, "message", None) or exc)[:200]
 
 
 def _check_url(url: str, hosts: HostPolicy) -> None:
