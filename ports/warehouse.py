@@ -21,6 +21,11 @@ class Warehouse(Protocol):
 
     async def list_tables(self) -> Sequence[TableInfo]: ...
 
+    def column_name_problem(self, name: str) -> str | None:
+        """Why this warehouse would refuse a column of that name (None: it takes it), so an ingestion is a
+        4xx at submit rather than a job failing at its commit."""
+        ...
+
     async def describe(self, table: str) -> TableInfo: ...
 
     async def read(self, table: str, columns: Sequence[str] | None = None) -> pa.Table:

@@ -54,6 +54,11 @@ class DuckDBWarehouse:
         )
         return [await self.describe(name) for (name,) in rows]
 
+    @staticmethod
+    def column_name_problem(name: str) -> str | None:
+        """DuckDB takes any name ingestion lets through (printable, unique ignoring case)."""
+        return None
+
     async def describe(self, table: str) -> TableInfo:
         sql_identifier(table, "table")
         return await self._in_thread(lambda cursor: self._describe(cursor, table))  # one hop for both queries

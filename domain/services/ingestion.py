@@ -93,10 +93,16 @@ class IngestionService:
         return record
 
     async def _check_table(self, inputs: IngestionInputs) -> None:
-        """Rows appended or upserted into an existing table must have its columns, or the load fails at the
-        end. The table may still change before the commit, which then fails naming the columns."""
+        """Column names the warehouse refuses (BigQuery's reserved prefixes) are refused now; rows appended or
+        upserted into an existing table must have its columns, or the load fails at the end. The table may
+        still change before the commit, which then fails naming the columns."""
         spec = inputs.spec
-        if self._warehouse is None or spec.mode is WriteMode.REPLACE:
+        if self._warehouse is None:
+            return
+        for name in loaded_names(inputs.columns):
+            if (refused := self._warehouse.column_name_problem(name)) is not None:
+                raise InvalidSpec(refused, {"field": "sources", "table": spec.table, "columns": [name]})
+        if spec.mode is WriteMode.REPLACE:
             return
         try:
             table = await self._warehouse.describe(spec.table)

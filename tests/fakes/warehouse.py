@@ -20,6 +20,10 @@ class InMemoryWarehouse:
         self.staged = staged  # InMemoryBulkFiles' staged tables; else URIs are local Parquet files
         self.loads: dict[str, int] = {}  # load id -> rows written: loads happen at most once
 
+    @staticmethod
+    def column_name_problem(name: str) -> str | None:
+        return None
+
     async def list_tables(self) -> list[TableInfo]:
         return [await self.describe(name) for name in sorted(self.tables)]
 

@@ -1,6 +1,6 @@
-"""Ingestions that BigQuery refuses at the commit, on the emulated profile: each ends `failed` with a cause
-naming what to fix (the column), with no SQL in it (the emulator quoted its rewritten statement), and the
-table as it was."""
+"""Ingestions that BigQuery refuses, on the emulated profile: a column name it reserves is a 4xx at submit;
+the others end `failed` at the commit with a cause naming what to fix (the column), with no SQL in it (the
+emulator quoted its rewritten statement), and the table as it was."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from domain.types.errors import InvalidSpec
 from domain.types.ingestion import IngestionSpec, WriteMode
 from entrypoints.container import Container
 from tests.integration.test_ingestion_emulated import container
@@ -48,9 +49,11 @@ async def test_an_upsert_whose_key_does_not_convert_fails_without_sql_in_the_cau
     assert warnings and (await container.warehouse().describe("people")).row_count == 1
 
 
-async def test_a_reserved_column_name_fails_the_commit_naming_the_column(container, tmp_path) -> None:
-    kind, data = await ingest(container, IngestionSpec((csv(tmp_path, "r.csv", "id,_PARTITIONTIME\n1,2\n"),), "d3"))
-    assert kind == "failed" and 'Invalid field name "_PARTITIONTIME"' in data["message"], data
+async def test_a_reserved_column_name_is_refused_at_submit_naming_the_column(container, tmp_path) -> None:
+    """BigQuery would refuse it at the commit (tests/emulators/test_bigquery_refusals.py): a 422 now instead."""
+    with pytest.raises(InvalidSpec) as refused:
+        await container.ingestion().submit(IngestionSpec((csv(tmp_path, "r.csv", "id,_partitiontime\n1,2\n"),), "d3"))
+    assert refused.value.details["columns"] == ["_partitiontime"] and "_PARTITION" in refused.value.message
     assert [t.name for t in await container.warehouse().list_tables()] == []
 
 
