@@ -13,12 +13,9 @@ from typing import Any
 import pytest
 import redis.asyncio as aioredis
 
-from adapters.onnx.model_server import OnnxModelServer
-from adapters.system.clock import SystemClock
-from domain.services.serving import ModelWatcher, NoServableModel
+from domain.services.serving import NoServableModel
 from domain.types.pipelines import PipelineConfig
-from tests.fakes.model_backend import MajorityModelBackend
-from tests.support.inference_stack import Stack, pipeline, published_stack
+from tests.support.inference_stack import Stack, pipeline, published_stack, reporting_watcher
 
 pytestmark = pytest.mark.integration
 
@@ -28,10 +25,6 @@ async def stack(redis_client: aioredis.Redis, namespace: str, tmp_path: Path) ->
     return await published_stack(redis_client, namespace, tmp_path)
 
 
-def watcher(stack: Stack, config: PipelineConfig, consumer: str) -> ModelWatcher:
-    """One consumer's watcher, wired as the pipeline runner wires it: reporting to the pipeline's stats."""
-    return ModelWatcher(config, stack.registry, stack.aliases, OnnxModelServer(), MajorityModelBackend(),
-                        stack.events, SystemClock(), check_every_s=0.0, signals=stack.signals, holder=consumer)
 
 
 async def stats(stack: Stack, config: PipelineConfig) -> dict[str, Any]:
@@ -41,7 +34,7 @@ async def stats(stack: Stack, config: PipelineConfig) -> dict[str, Any]:
 async def test_an_incompatible_alias_is_refused_loudly_and_a_pipeline_left_with_nothing_says_why(
         stack: Stack, caplog: pytest.LogCaptureFixture) -> None:
     config = await stack.pipelines.save(pipeline())
-    first = watcher(stack, config, "c1")
+    first = reporting_watcher(stack, config, "c1")
     assert (await first.current()).version == 1
     assert (await stats(stack, config))["model_version"] == 1
 
@@ -55,7 +48,7 @@ async def test_an_incompatible_alias_is_refused_loudly_and_a_pipeline_left_with_
 
     await stack.registry.delete_version("tree", 1)  # retention, then a restart
     await first.release()  # the consumer stops (the pipeline runner releases its watcher)
-    restarted = watcher(stack, config, "c2")
+    restarted = reporting_watcher(stack, config, "c2")
     with pytest.raises(NoServableModel) as nothing:
         await restarted.current()
     assert "points to v2" in nothing.value.message and "no servable version yet" not in nothing.value.message
@@ -77,7 +70,7 @@ async def test_a_restarted_consumer_serves_the_alias_s_earlier_compatible_versio
         stack: Stack, caplog: pytest.LogCaptureFixture) -> None:
     config = await stack.pipelines.save(pipeline())
     await stack.publish(2, features=["f0", "f1"])  # production -> v2: refused; v1 is still stored
-    restarted = watcher(stack, config, "c1")  # a consumer (re)started now: nothing loaded
+    restarted = reporting_watcher(stack, config, "c1")  # a consumer (re)started now: nothing loaded
     with caplog.at_level(logging.WARNING, logger="domain.services.serving"):
         assert (await restarted.current()).version == 1
     [warning] = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
@@ -102,4 +95,4 @@ async def test_the_fallback_skips_earlier_versions_that_do_not_match_or_are_gone
     await stack.aliases.move("tree", "production", 3, reason="test", by="test")  # history: 1, 2, 3, 1, 3
     await stack.publish(4, features=["f0", "f2"])  # history: ..., 4; refused
     await stack.registry.delete_version("tree", 1)
-    assert (await watcher(stack, config, "c1").current()).version == 2  # not v3 (features), nor v1 (gone)
+    assert (await reporting_watcher(stack, config, "c1").current()).version == 2  # not v3 (features), nor v1 (gone)

@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 import redis.asyncio as aioredis
 
-from adapters.onnx.model_server import OnnxModelServer
 from adapters.redis_streams.entity_state import RedisEntityStateStore
 from adapters.redis_streams.event_source import RedisEventSource
 from adapters.redis_streams.windows import RedisWindowStore
@@ -22,9 +21,8 @@ from domain.services.inference import InferenceService
 from domain.services.pipelines import group_name
 from domain.services.serving import ModelWatcher, NoServableModel
 from domain.types.pipelines import PipelineConfig
-from tests.fakes.model_backend import MajorityModelBackend
 from tests.fakes.task_queue import InMemoryTaskQueue
-from tests.support.inference_stack import Stack, pipeline, published_stack
+from tests.support.inference_stack import Stack, pipeline, published_stack, reporting_watcher
 
 pytestmark = pytest.mark.integration
 
@@ -34,10 +32,6 @@ async def stack(redis_client: aioredis.Redis, namespace: str, tmp_path: Path) ->
     return await published_stack(redis_client, namespace, tmp_path)
 
 
-def watcher(stack: Stack, config: PipelineConfig, consumer: str) -> ModelWatcher:
-    """One consumer's watcher, wired as the pipeline runner wires it: reporting to the pipeline's stats."""
-    return ModelWatcher(config, stack.registry, stack.aliases, OnnxModelServer(), MajorityModelBackend(),
-                        stack.events, SystemClock(), check_every_s=0.0, signals=stack.signals, holder=consumer)
 
 
 def consumer(stack: Stack, config: PipelineConfig, name: str, model: ModelWatcher) -> InferenceService:
@@ -54,7 +48,7 @@ async def stats(stack: Stack, config: PipelineConfig) -> dict[str, Any]:
 
 async def test_one_consumer_serving_is_enough_for_the_stats_to_say_served(stack: Stack) -> None:
     config = await stack.pipelines.save(pipeline())
-    serving_model, idle_model = watcher(stack, config, "serving"), watcher(stack, config, "idle")
+    serving_model, idle_model = reporting_watcher(stack, config, "serving"), reporting_watcher(stack, config, "idle")
     serving, idle = consumer(stack, config, "serving", serving_model), consumer(stack, config, "idle", idle_model)
     assert await serving.warm_up() == 1
     await stack.publish(2, features=["f0", "f1"])  # refused: `serving` keeps v1, `idle` has nothing
@@ -88,13 +82,13 @@ async def test_one_consumer_serving_is_enough_for_the_stats_to_say_served(stack:
 
 async def test_the_stats_name_the_highest_version_a_live_consumer_serves(stack: Stack) -> None:
     config = await stack.pipelines.save(pipeline())
-    old = watcher(stack, config, "old")
+    old = reporting_watcher(stack, config, "old")
     assert (await old.current()).version == 1
     await stack.publish(2)
-    new = watcher(stack, config, "new")
+    new = reporting_watcher(stack, config, "new")
     assert (await new.current()).version == 2
     await old.release()  # a consumer of v1 that has not reloaded yet would have said 1 last; gone now
-    old_again = watcher(stack, config, "old")
+    old_again = reporting_watcher(stack, config, "old")
     await stack.aliases.move("tree", "production", 1, reason="test", by="test")
     assert (await old_again.current()).version == 1  # a rollback, taken by one consumer so far
     assert (await stats(stack, config))["model_version"] == 2
@@ -106,7 +100,7 @@ async def test_the_record_of_a_consumer_that_crashed_goes_after_its_ttl(stack: S
     config = await stack.pipelines.save(pipeline())
     await stack.publish(2, features=["f0", "f1"])  # nothing this pipeline can serve
     await stack.registry.delete_version("tree", 1)  # not even the earlier version
-    idle = watcher(stack, config, "idle")
+    idle = reporting_watcher(stack, config, "idle")
     with pytest.raises(NoServableModel) as nothing:
         await idle.current()
     await stack.signals.record_serving("p1", "crashed", 1, None, ttl_s=0.05)  # and never renewed

@@ -132,3 +132,9 @@ def pipeline(name: str = "p1", **overrides: Any) -> PipelineConfig:
     raw = {"name": name, "stream": f"{name}-events", "entity_key": "entity_id", "model": "tree",
            "features": FEATURES, "window": {"events": 5}, "batch_size": 50, "max_wait_ms": 20, **overrides}
     return PipelineConfig.from_dict(raw)
+
+
+def reporting_watcher(stack: Stack, config: PipelineConfig, consumer: str) -> ModelWatcher:
+    """One consumer's watcher, wired as the pipeline runner wires it: reporting to the pipeline's stats."""
+    return ModelWatcher(config, stack.registry, stack.aliases, OnnxModelServer(), MajorityModelBackend(),
+                        stack.events, SystemClock(), check_every_s=0.0, signals=stack.signals, holder=consumer)
