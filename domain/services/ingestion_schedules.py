@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import Any
 
 from domain.services.ingestion import IngestionService
-from domain.services.schedule_fires import Timing, latest_due, settled, stamp
+from domain.services.schedule_fires import Timing, failure_record, latest_due, settled, stamp
 from domain.types.errors import ArtifactNotFound, InvalidIdentifier, InvalidSpec, MlplaneError, NotFound
 from domain.types.ingestion import Dispatch, IngestionSpec
 from domain.types.lifecycle import iso, parse_iso
@@ -170,19 +170,19 @@ class IngestionScheduleService:
         """The fire's ingestion id: the recorded one when it was submitted already, None when it is settled
         otherwise (a later fire was recorded, or its submission failed past the retry window)."""
         last = await self.last_run(schedule.name)
-        if last is not None:
-            done, recorded = settled(fire, parse_iso(last["fire_time"]), last["ingestion_id"], self._clock.now())
-            if done:
-                return recorded
-        return await self._fire(schedule, fire)
+        done, recorded = settled(fire, last, "ingestion_id", self._clock.now())
+        if done:
+            return recorded
+        return await self._fire(schedule, fire, last)
 
-    async def _fire(self, schedule: IngestionSchedule, fire: datetime) -> str | None:
+    async def _fire(self, schedule: IngestionSchedule, fire: datetime, last: dict[str, Any] | None) -> str | None:
         try:
             record = await self._ingestions.submit(schedule.spec(), fire_id(schedule.name, fire))
         except MlplaneError as exc:  # no file yet, a broken source, Redis away: the others still run
             log.warning("ingestion schedule %s did not run at %s: %s", schedule.name, iso(fire), exc.message)
             # Later ticks try again for a while (files may land a little late): schedule_fires.RETRY_FOR.
-            await self._record(schedule.name, {"fire_time": iso(fire), "ingestion_id": None, "warning": exc.message})
+            await self._record(schedule.name, failure_record(fire, "ingestion_id", exc.message, last,
+                                                             self._clock.now()))
             return None
         await self._record(schedule.name, {"fire_time": iso(fire), "ingestion_id": record.id, "warning": None})
         return record.id

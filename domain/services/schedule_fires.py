@@ -11,13 +11,16 @@ a daemon that was down for several fires of a frequent cron catches up with one 
 Each fire's job id is derived from the fire time, so every worker and every repeated tick that
 sees the same fire submits the same job, which exists once; the record keeps a fire from running
 again after its job record expired, and a worker whose clock lags from running an older fire.
-A fire whose submission failed (no file yet, Redis away) is tried again for RETRY_FOR, then left.
+A fire whose submission failed (no file yet, Redis away) is tried again for RETRY_FOR from its first
+failure, then left.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from domain.types.lifecycle import iso, parse_iso
 from ports.calendar import CronCalendar
@@ -34,16 +37,27 @@ def latest_due(calendar: CronCalendar, cron: str, timezone: str, now: datetime,
     return fire if fire is not None and fire > floor else None
 
 
-def settled(fire: datetime, last_fire: datetime | None, last_id: str | None, now: datetime) -> tuple[bool, str | None]:
-    """Whether the due `fire` was dealt with already, given the schedule's latest fire record (its fire
-    time and the id it submitted, None when that failed): (True, the recorded id) for the same fire
-    submitted before; (True, None) for a later fire recorded (a lagging clock) or a failed fire past
-    its retries; (False, None) when it is to be submitted."""
-    if last_fire is None or last_fire < fire:
+def settled(fire: datetime, last: Mapping[str, Any] | None, id_key: str, now: datetime) -> tuple[bool, str | None]:
+    """Whether the due `fire` was dealt with already, given the record of the schedule's latest fire (its
+    fire time, the id it submitted under `id_key`, None when that failed, and when it first failed):
+    (True, the recorded id) for the same fire submitted before; (True, None) for a later fire recorded (a
+    lagging clock) or a failed fire RETRY_FOR after its first failure; (False, None) to submit it."""
+    if last is None or (last_fire := parse_iso(last["fire_time"])) < fire:
         return False, None
-    if last_fire > fire or last_id is not None:
-        return True, last_id if last_fire == fire else None
-    return now - fire > RETRY_FOR, None
+    recorded = last.get(id_key)
+    if last_fire > fire or recorded is not None:
+        return True, recorded if last_fire == fire else None
+    first_failed = last.get("first_failed_at")  # records written before it was kept: from the fire time
+    return now - (parse_iso(first_failed) if first_failed else fire) > RETRY_FOR, None
+
+
+def failure_record(fire: datetime, id_key: str, warning: str, last: Mapping[str, Any] | None,
+                   now: datetime) -> dict[str, Any]:
+    """The record of a fire whose submission failed; a repeated failure keeps when the fire first failed,
+    since its retries run for RETRY_FOR from then (an hours-old fire missed during an outage gets them too)."""
+    same = last is not None and last.get("fire_time") == iso(fire) and last.get("first_failed_at")
+    return {"fire_time": iso(fire), id_key: None, "warning": warning,
+            "first_failed_at": last["first_failed_at"] if same and last is not None else iso(now)}
 
 
 @dataclass(frozen=True)

@@ -13,10 +13,10 @@ from typing import Any
 
 from domain.services.retrain_jobs import RetrainJobs
 from domain.services.retrain_policy import RetrainRequest
-from domain.services.schedule_fires import Timing, latest_due, settled, stamp
+from domain.services.schedule_fires import Timing, failure_record, latest_due, settled, stamp
 from domain.types.errors import ArtifactNotFound, DomainError
 from domain.types.identifiers import model_name
-from domain.types.lifecycle import iso, parse_iso
+from domain.types.lifecycle import iso
 from ports.artifact_store import ArtifactStore
 from ports.calendar import CronCalendar
 from ports.clock import Clock
@@ -114,14 +114,13 @@ class ScheduleService:
 
     async def _fire_once(self, schedule: Schedule, fire: datetime, now: datetime) -> str | None:
         last = await self.last_fire(schedule.model)
-        if last is not None:
-            done, recorded = settled(fire, parse_iso(last["fire_time"]), last["job_id"], now)
-            if done:
-                return recorded
+        done, recorded = settled(fire, last, "job_id", now)
+        if done:
+            return recorded
         try:
             job = await self._retrains.request(schedule.request(), fire_job_id(schedule.model, fire))
         except DomainError as exc:
-            await self._record(schedule.model, {"fire_time": iso(fire), "job_id": None, "warning": exc.message})
+            await self._record(schedule.model, failure_record(fire, "job_id", exc.message, last, now))
             raise
         await self._record(schedule.model, {"fire_time": iso(fire), "job_id": job.id, "warning": None})
         return job.id

@@ -13,6 +13,7 @@ from adapters.cron.calendar import CroniterCalendar
 from domain.services.ingestion_schedules import IngestionScheduleService
 from domain.services.schedule_fires import RETRY_FOR
 from domain.services.schedules import Schedule
+from domain.types.lifecycle import parse_iso
 from tests.fakes.clock import FakeClock
 from tests.unit.conftest import World
 from tests.unit.test_aliases import trained_versions
@@ -68,18 +69,38 @@ async def test_a_retrain_worker_whose_clock_lags_runs_no_older_fire(world: World
     assert retrain_tasks(world) == 1
 
 
-async def test_a_retrain_that_cannot_be_requested_is_recorded_retried_for_a_while_then_left(world: World) -> None:
+async def failing_retrain_at(world: World, first_try: datetime) -> None:
+    """The weekly retrain of an alias that does not exist yet, first tried at `first_try`: it fails, recorded."""
     await weekly(world)
     await world.schedules.set(Schedule("people-model", retrain={"alias": "staging"}))  # no such alias yet
-    world.clock.current = MONDAY_3AM + timedelta(seconds=5)
+    world.clock.current = first_try
     assert await world.schedules.tick() == []
     last = await world.schedules.last_fire("people-model")
     assert last is not None and last["job_id"] is None and "'staging'" in last["warning"]
+
+
+@pytest.mark.parametrize("back_after", [timedelta(seconds=5), timedelta(hours=3)])
+async def test_a_retrain_that_cannot_be_requested_is_retried_for_ten_minutes_from_its_first_failure(
+        world: World, back_after: timedelta) -> None:
+    """Also a fire hours old when the workers come back: its retries run from its first try, not its time."""
+    first_try = MONDAY_3AM + back_after
+    await failing_retrain_at(world, first_try)
+    world.clock.current = first_try + timedelta(minutes=5)
+    assert await world.schedules.tick() == []  # still failing: the record keeps when it first failed
+    assert parse_iso((await world.schedules.last_fire("people-model") or {})["first_failed_at"]) == first_try
     await world.aliases.move("people-model", "staging", 1, reason="set up", by="a")
-    world.clock.current = MONDAY_3AM + RETRY_FOR + timedelta(seconds=1)
-    assert await world.schedules.tick() == []  # past the retry window: left for the next fire
-    world.clock.current = MONDAY_3AM + timedelta(minutes=5)
-    assert await world.schedules.tick() == ["retrain_people-model_20261130T0300Z"]  # within it: retried
+    world.clock.current = first_try + RETRY_FOR - timedelta(seconds=1)
+    assert await world.schedules.tick() == ["retrain_people-model_20261130T0300Z"]
+
+
+async def test_a_fire_still_failing_ten_minutes_after_its_first_try_is_left_for_the_next_fire(world: World) -> None:
+    first_try = MONDAY_3AM + timedelta(hours=3)
+    await failing_retrain_at(world, first_try)
+    await world.aliases.move("people-model", "staging", 1, reason="set up", by="a")
+    world.clock.current = first_try + RETRY_FOR + timedelta(seconds=1)
+    assert await world.schedules.tick() == []  # it could run now, but its retries are over
+    world.clock.current = MONDAY_3AM + timedelta(days=7, seconds=5)
+    assert await world.schedules.tick() == ["retrain_people-model_20261207T0300Z"]
 
 
 async def test_a_daily_ingestion_missed_for_hours_runs_once_and_a_failing_fire_stops_retrying(
