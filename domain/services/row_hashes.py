@@ -13,19 +13,33 @@ import numpy.typing as npt
 
 
 def row_hashes(features: npt.NDArray[np.float64], labels: npt.NDArray[Any], seed: int) -> npt.NDArray[np.uint64]:
-    """A seeded 64-bit hash of each row's values. The label is hashed as a float when numeric, as text
-    otherwise, so a column read as int64 one day and float64 the next (NULLs) hashes alike."""
+    """A seeded 64-bit hash of each row's values. The label is hashed as a float when boolean or numeric, as
+    text otherwise, so a column read as int64 one day and float64 (or objects) the next (NULLs) hashes alike."""
     import pandas as pd
 
     columns: dict[str, Any] = {f"f{i}": features[:, i] + 0.0 for i in range(features.shape[1])}  # -0.0 -> 0.0
-    if labels.dtype.kind in "biuf":
-        columns["label"] = labels.astype(np.float64) + 0.0
+    numeric = _as_numbers(labels)
+    if numeric is not None:
+        columns["label"] = numeric + 0.0
     else:
         columns["label"] = pd.Series(labels, dtype=object).astype(str).astype(object).to_numpy()
     raw = pd.util.hash_pandas_object(pd.DataFrame(columns), index=False).to_numpy(dtype=np.uint64)
     # pandas hashes numbers without its key: the seed is mixed in here instead (folded to 64 bits).
     key = _mix(np.asarray([(seed ^ (seed >> 64)) & (2**64 - 1)], dtype=np.uint64))
     return _mix(raw ^ key)
+
+
+def _as_numbers(labels: npt.NDArray[Any]) -> npt.NDArray[np.float64] | None:
+    """Labels as floats when they are booleans or numbers, whatever array type holds them: a column with a
+    NULL once arrives as objects (the NULL's row dropped since), and must hash as it does without."""
+    import pandas as pd
+
+    if labels.dtype.kind in "biuf":
+        return labels.astype(np.float64)
+    kind = pd.api.types.infer_dtype(labels, skipna=True)
+    if kind in ("boolean", "integer", "floating", "mixed-integer-float", "decimal"):
+        return np.asarray(labels, dtype=np.float64)
+    return None
 
 
 def _mix(values: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:

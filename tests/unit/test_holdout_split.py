@@ -41,6 +41,15 @@ def test_a_row_keeps_its_side_whatever_the_order_of_the_table() -> None:
     assert sides(frame)[:2] == sides(shuffled)[:2]
 
 
+@pytest.mark.parametrize("label", [[True, False], [1, 0]])
+def test_a_label_column_that_held_a_null_once_splits_as_it_does_without(label: list[object]) -> None:
+    """A NULL makes the column objects; its row is dropped by cleaning, and the rest must keep their sides."""
+    frame = table(2000)
+    frame["y"] = np.where(frame["y"] == 1, label[0], label[1])
+    held_a_null = frame.assign(y=frame["y"].astype(object))
+    assert sides(frame)[:2] == sides(held_a_null)[:2]
+
+
 def test_rows_trained_on_stay_on_the_training_side_when_the_table_grows() -> None:
     first_train, first_holdout, _ = sides(table(2000))
     _grown_train, grown_holdout, record = sides(pd.concat([table(2000), table(2000, start=2000, seed=2)]))
