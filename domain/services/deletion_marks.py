@@ -12,9 +12,9 @@ version first waits a moment for the deleter's verdict, which is a 409 when it s
 the two wins, rather than neither. The mark goes with the version's files (the manifest first, so "marked, or no
 manifest" holds from the mark's write on), or is removed when the deleter backs out.
 
-Only a deleter that died leaves its mark behind. Moves onto that version are refused meanwhile; a
-delete after STALE takes the mark over, and the orphan sweep removes one older than that (and than
-its grace period).
+Only a deleter that died leaves its mark behind. Moves onto that version are refused for STALE; after
+it, moves go ahead (a rollback onto an intact version must not wait for the sweep), a delete takes the
+mark over, and the orphan sweep removes one older than that (and than its grace period).
 """
 
 from __future__ import annotations
@@ -101,7 +101,9 @@ class DeletionMarks:
             if await find_manifest(model, version) is None:
                 return ModelNotFound(f"model {model!r} has no complete version {version}",
                                      {"model": model, "version": version})
-            if since is None:
+            if since is None or self._clock.now() - since >= STALE:
+                # A mark this old was left by a dead deleter: the version stays (its manifest is there). A
+                # delete that takes the mark over now checks the aliases after, and sees this move.
                 return None
             if waited >= MOVE_WAIT_S:
                 return self.refusal(model, version, since)

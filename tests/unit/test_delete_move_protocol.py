@@ -104,6 +104,20 @@ async def test_a_second_delete_is_refused_until_the_first_deleters_mark_is_stale
     assert not [k for k in world.artifacts.blobs if "/versions/1/" in k]
 
 
+async def test_a_rollback_onto_a_version_a_dead_deleter_marked_waits_only_until_the_mark_is_stale(
+        world: World) -> None:
+    await trained_versions(world, 2)
+    await world.aliases.move(MODEL, ALIAS, 2, reason="", by="a")
+    await DeletionMarks(world.artifacts, world.clock).mark(MODEL, 1)  # its deleter dies here
+    with pytest.raises(VersionBeingDeleted):
+        await world.aliases.move(MODEL, ALIAS, 1, reason="roll back", by="a")
+    await world.clock.sleep(STALE.total_seconds())  # not the orphan sweep's day
+    await world.aliases.move(MODEL, ALIAS, 1, reason="roll back", by="a")
+    assert (await world.aliases.aliases(MODEL))[ALIAS] == 1
+    with pytest.raises(Conflict, match=ALIAS):  # a delete taking the mark over now sees the alias
+        await world.retention.delete_version(MODEL, 1)
+
+
 async def test_the_orphan_sweep_removes_a_dead_deleters_mark_and_keeps_a_live_one(world: World) -> None:
     await trained_versions(world, 2)
     marks = DeletionMarks(world.artifacts, world.clock)
