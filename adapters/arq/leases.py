@@ -10,6 +10,8 @@ gone deletes the job's in-progress key, so arq's next poll starts it again. The 
 Every worker reaps, so several may find the same dead worker's job at once: freeing it is one atomic
 step that only the first of them takes, so the job is redelivered and logged once. A Redis outage is
 logged once per process when it starts and once when it ends, not at every renewal of every lease.
+An outage (or a stall) longer than the lease lets every heartbeat run out, the live workers' too: a loop
+back from one reaps again only one lease after it renewed, when the live workers have renewed as well.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 
 from arq.constants import in_progress_key_prefix
 from redis.asyncio import Redis
@@ -74,6 +77,7 @@ class WorkerLeases:
         self._worker_id = worker_id
         self._ttl_ms = int(ttl_seconds * 1000)
         self._task: asyncio.Task[None] | None = None
+        self._failing = False  # the loop fails for a reason other than Redis being away
         self._free = redis.register_script(_FREE)
 
     async def start(self) -> None:
@@ -113,21 +117,35 @@ class WorkerLeases:
         await self._redis.set(self._worker_key, b"1", px=self._ttl_ms)
 
     async def _loop(self) -> None:
-        failing = False  # logged once per run of failures: a traceback per renewal said nothing new
+        interval, clock = self._ttl_ms / 3000, asyncio.get_running_loop().time
+        renewed_at, reap_from = clock(), 0.0
         while True:
-            await asyncio.sleep(self._ttl_ms / 3000)
-            try:
-                await self._heartbeat()
-                await self.reap()
-            except REDIS_AWAY as exc:  # a Redis outage must not kill the heartbeat for good
-                _OUTAGE.failed(self._worker_id, exc)
+            await asyncio.sleep(interval)
+            if not await self._step(self._heartbeat):
                 continue
-            except Exception:
-                if not failing:
-                    log.exception("worker lease loop failed; retrying quietly until it works again")
-                failing = True
-                continue
-            if failing:
-                log.info("worker lease loop works again")
-            failing = False
+            # Renewed after a failure or a stall (a renewal missed): the other workers' heartbeats may have
+            # run out for the same reason, and they renew within one lease now that they can. Reaping
+            # before then would free (and run twice) the jobs of live workers, so this waits one lease.
+            if clock() - renewed_at > 2 * interval:
+                reap_from = clock() + self._ttl_ms / 1000
+            renewed_at = clock()
             _OUTAGE.renewed(self._worker_id)
+            if clock() >= reap_from and not await self._step(self.reap):
+                continue
+            if self._failing:
+                log.info("worker lease loop works again")
+            self._failing = False
+
+    async def _step(self, step: Callable[[], Awaitable[object]]) -> bool:
+        """Run one step of the loop; a failure is logged once per run of failures, and False."""
+        try:
+            await step()
+        except REDIS_AWAY as exc:  # a Redis outage must not kill the heartbeat for good
+            _OUTAGE.failed(self._worker_id, exc)
+            return False
+        except Exception:
+            if not self._failing:  # a traceback per renewal said nothing new
+                log.exception("worker lease loop failed; retrying quietly until it works again")
+            self._failing = True
+            return False
+        return True

@@ -46,6 +46,27 @@ class LoopRestarts:
 DEFAULT_RESTARTS = LoopRestarts()
 
 
+async def _recount_slots(worker: Worker) -> None:
+    """Make arq's count of running jobs (job_counter and its semaphore) match the jobs that do run.
+
+    arq's start_jobs takes a slot (sem.acquire, job_counter += 1) before its WATCH/EXISTS/ZSCORE/EXEC and
+    gives it back only on the outcomes it expects: a Redis error in between ends the loop with the slot
+    taken, and a queue of concurrency 1 would never take a job again while reported as polling. The slots
+    are counted afresh from the running tasks rather than by undoing start_jobs' step on an error: this
+    holds whatever ended the loop and wherever (a cancellation too), without copying arq's start_jobs.
+    """
+    # A task that just ended gives its slot back in a done-callback, run at the next turn of the event
+    # loop: one turn first, so each ended task has given its slot back and each running one still holds it.
+    await asyncio.sleep(0)
+    running = sum(not task.done() for task in worker.tasks.values())
+    # arq's semaphore has one slot more than max_jobs (start_jobs acquires before it checks job_counter).
+    # The running tasks' done-callbacks release whichever semaphore the worker holds then: this one.
+    slots = asyncio.BoundedSemaphore(worker.max_jobs + 1)
+    for _ in range(running):
+        await slots.acquire()  # free slots remain, so this never waits
+    worker.sem, worker.job_counter = slots, running
+
+
 class PollLoop:
     def __init__(self, queue: str, restarts: LoopRestarts) -> None:
         self.queue, self._restarts = queue, restarts
@@ -75,6 +96,7 @@ class PollLoop:
         running go on meanwhile (they are tasks of their own), and the loop takes new ones once back."""
         crashes = 0
         while True:
+            await _recount_slots(worker)
             self.polling, began = True, asyncio.get_running_loop().time()
             ended = await self._run_loop(worker)
             self.polling = False

@@ -5,7 +5,8 @@ arq job nobody is told about (arq fails a job at once on any exception and on it
 transient errors become `Retry` with backoff and jitter until tries run out; any other exception,
 and a try past the queue's timeout, gives up at once (a bug or a hang does not get better by
 repeating it). The try runs under our own deadline, and arq's timeout is set past it plus the time a
-`give_up` may take, so arq's never cuts a task first. A `give_up` that fails is retried as a new try.
+`give_up` may take, so arq's never cuts a task first. A `give_up` that fails is called again within the try,
+and if it still fails, the next try only gives up (give_up.py): it does not run the handler again.
 
 arq's poll loop ends on the first Redis error it meets: each worker runs it through a PollLoop
 (poll_loop.py), which runs it again and says whether it is polling, for readiness.
@@ -17,62 +18,30 @@ import asyncio
 import contextlib
 import logging
 import traceback
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Any
 
+from arq.constants import retry_key_prefix
 from arq.cron import cron
 from arq.worker import Retry, Worker, func
 
 from adapters._shared.redis_client import redis_client
+from adapters.arq.give_up import GIVE_UP_S, GivingUp
 from adapters.arq.leases import DEFAULT_TTL_S, REDIS_AWAY, WorkerLeases
 from adapters.arq.poll_loop import DEFAULT_RESTARTS, LoopRestarts, PollLoop, queues_not_polled
 from adapters.arq.task_queue import queue_key
+from adapters.arq.task_types import CronTask, Payload, QueueSettings, TaskHandler
 from domain.types.errors import TransientError
 from domain.types.redaction import redact_urls
 from domain.types.retry import backoff_seconds
 
 __all__ = ["ArqWorker", "CronTask", "LoopRestarts", "QueueSettings", "TaskHandler", "queues_not_polled"]
 log = logging.getLogger(__name__)
-Payload = Mapping[str, Any]
-# A give_up is a few writes (a dead letter, a job record): bounded, so a hung one cannot run into arq's own
-# timeout, which would end the job `failed` with nobody told. arq's timeout is the queue's plus this
-# plus ARQ_SLACK_S (the lease and Redis calls around them).
-GIVE_UP_S = 10.0
+# arq's timeout is the queue's plus GIVE_UP_S (see give_up.py) plus this: the lease and Redis calls around them.
 ARQ_SLACK_S = 5.0
 # Tries arq allows past max_tries: they run only give_up, for a last try lost with its worker or whose
 # give_up failed (see _wrap). Each kill and each failed give_up uses one.
 SPARE_TRIES = 3
-@dataclass(frozen=True)
-class TaskHandler:
-    name: str
-    run: Callable[[Payload], Awaitable[None]]
-    give_up: Callable[[Payload, str], Awaitable[None]]
-    # Used instead of `run` when set: also gets this try's number (1 = first). Only arq knows
-    # it (ctx["job_try"]), and a handler that dead-letters must report how many tries it took.
-    run_try: Callable[[Payload, int], Awaitable[None]] | None = None
-    # Used instead of `give_up` when set: also gets how many tries were made, for the same reason.
-    give_up_try: Callable[[Payload, str, int], Awaitable[None]] | None = None
-
-
-@dataclass(frozen=True)
-class CronTask:
-    """Runs once per matching minute across ALL workers of the queue (arq's unique cron jobs)."""
-
-    name: str
-    run: Callable[[], Awaitable[None]]
-    hour: int | None = None  # None: every hour
-    minute: int | None = None  # None: every minute
-    second: int | set[int] = 0
-
-
-@dataclass(frozen=True)
-class QueueSettings:
-    queue: str
-    timeout_s: float
-    max_tries: int
-    concurrency: int
-    backoff_base_s: float = 2.0
 
 
 class ArqWorker:
@@ -89,6 +58,8 @@ class ArqWorker:
         self._worker_id = worker_id
         self._worker: Worker | None = None
         self._leases: WorkerLeases | None = None
+        self._giving_up: GivingUp | None = None
+        self._stopping = False
         self._loop = PollLoop(settings.queue, restarts)
 
     @property
@@ -105,6 +76,7 @@ class ArqWorker:
         pool = redis_client(self._redis_url)
         self._leases = WorkerLeases(pool, self._namespace, self._worker_id, self.lease_s)
         await self._leases.start()
+        self._giving_up = GivingUp(pool, self._namespace)
         self._worker = Worker(
             functions=[self._wrap(h) for h in self._handlers],
             cron_jobs=[self._cron(c) for c in self._cron_tasks],
@@ -126,6 +98,7 @@ class ArqWorker:
         if self._worker is None:
             return
         self._loop.stopping()
+        self._stopping = True
         self._worker.allow_pick_jobs = False
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._idle(), grace_s)
@@ -165,22 +138,39 @@ class ArqWorker:
 
         async def task(ctx: dict[str, Any], payload: Payload) -> None:
             job_id, attempt = ctx["job_id"], ctx["job_try"]
+            assert self._leases is not None and self._giving_up is not None
+            pending = await self._giving_up.pending(ctx)
+            if pending is not None:  # an earlier try failed and could not give up: only give up
+                await self._give_up(handler, payload, pending.cause, pending.tries, ctx)
+                return
             if attempt > settings.max_tries:  # the last try died with its worker, or could not give up
                 await self._give_up(handler, payload, f"gave up after {settings.max_tries} attempts (the last "
                                     "ended without a result: its worker was lost, or its failure could not be "
-                                    "recorded)", settings.max_tries, attempt)
+                                    "recorded)", settings.max_tries, ctx)
                 return
-            assert self._leases is not None
             await self._leases.job_started(job_id)
-            outcome = await self._attempt(handler, payload, attempt, job_id)
-            # On cancellation (shutdown) the lease entry is kept on purpose: see stop().
+            try:
+                outcome = await self._attempt(handler, payload, attempt, job_id)
+            except asyncio.CancelledError:  # its lease entry is kept on purpose: see stop()
+                if self._stopping:
+                    await self._hand_back(job_id)
+                raise
             await self._leases.job_ended(job_id)
             if isinstance(outcome, Retry):
                 raise outcome
             if outcome is not None:
-                await self._give_up(handler, payload, outcome, attempt, attempt)
+                await self._give_up(handler, payload, outcome, attempt, ctx)
 
         return func(task, name=handler.name, timeout=settings.timeout_s + GIVE_UP_S + ARQ_SLACK_S)
+
+    async def _hand_back(self, job_id: str) -> None:
+        """A try cut short by this worker stopping did not fail: it does not count. arq counted it when it
+        picked the job up (its retry key, incremented at each pick-up); without this, a job handed back at
+        max_tries shutdowns in a row would be given up without having failed."""
+        assert self._worker is not None
+        with contextlib.suppress(Exception):  # the process stops: a try left counted is the lesser harm
+            async with asyncio.timeout(1.0):
+                await self._worker.pool.decr(retry_key_prefix + job_id)
 
     async def _attempt(self, handler: TaskHandler, payload: Payload, attempt: int, job_id: str) -> Retry | str | None:
         """One try under the queue's deadline: None when it succeeded, a Retry for a transient failure with
@@ -211,15 +201,16 @@ class ArqWorker:
             return f"failed: {type(exc).__name__}: {redact_urls(str(exc))}"
         return None
 
-    async def _give_up(self, handler: TaskHandler, payload: Payload, cause: str, tries: int, attempt: int) -> None:
-        """Tell the handler the task is over; if that fails, arq runs the task again (a spare try gives up)."""
-        try:
-            async with asyncio.timeout(GIVE_UP_S):
-                if handler.give_up_try is not None:
-                    await handler.give_up_try(payload, cause, tries)
-                else:
-                    await handler.give_up(payload, cause)
-        except Exception as exc:
-            log.warning("task %s could not give up on attempt %s (%s: %s); trying again", handler.name, attempt,
-                        type(exc).__name__, redact_urls(str(exc)))
-            raise Retry(defer=backoff_seconds(attempt, base=self._settings.backoff_base_s)) from exc
+    async def _give_up(self, handler: TaskHandler, payload: Payload, cause: str, tries: int,
+                       ctx: dict[str, Any]) -> None:
+        """Tell the handler the task is over; if that keeps failing, arq runs the task again, and that try
+        only gives up (a spare try, past max_tries, is left for it)."""
+        async def call() -> None:
+            if handler.give_up_try is not None:
+                await handler.give_up_try(payload, cause, tries)
+            else:
+                await handler.give_up(payload, cause)
+
+        assert self._giving_up is not None
+        if not await self._giving_up.give_up(ctx, call, cause, tries):
+            raise Retry(defer=backoff_seconds(ctx["job_try"], base=self._settings.backoff_base_s))

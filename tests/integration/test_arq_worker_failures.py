@@ -1,6 +1,7 @@
 """The arq worker adapter ends every task with a result or a `give_up`: an unexpected exception and a try
 past the queue's timeout are given up at once with a readable cause (and the try it happened on), and a
-`give_up` that fails is tried again instead of the job ending `failed` inside arq with nobody told."""
+`give_up` that fails is tried again instead of the job ending `failed` inside arq with nobody told, and
+without running the handler again."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
+import redis.asyncio as aioredis
 from arq.connections import ArqRedis
 
+from adapters.arq.give_up import GIVE_UP_CALLS
 from adapters.arq.task_queue import ArqTaskQueue
 from adapters.arq.worker import ArqWorker, QueueSettings, TaskHandler
 
@@ -99,7 +102,7 @@ async def test_a_try_past_the_queue_timeout_is_given_up_with_the_timeout_as_its_
     assert "timed out after 1 s" in message, message
 
 
-async def test_a_give_up_that_fails_is_tried_again_until_it_is_recorded(redis_url: str, namespace: str) -> None:
+async def test_a_give_up_that_fails_is_called_again_within_the_try(redis_url: str, namespace: str) -> None:
     outcomes = Outcomes()
 
     async def buggy(payload: Mapping[str, Any], attempt: int) -> None:
@@ -110,6 +113,24 @@ async def test_a_give_up_that_fails_is_tried_again_until_it_is_recorded(redis_ur
     async with worker_running(redis_url, namespace, handler) as queue:
         assert await queue.enqueue("job", {}, job_id="j-retry-give-up", queue=QUEUE)
         await until_given_up(outcomes)
+    assert outcomes.tries == [1]  # the handler did not run again because its give_up failed
     assert len(outcomes.gave_up) == 1, outcomes.gave_up
-    message, _tries = outcomes.gave_up[0]
-    assert "ValueError: bad row" in message, message
+    message, tries = outcomes.gave_up[0]
+    assert "ValueError: bad row" in message and tries == 1, message
+
+
+async def test_a_give_up_that_still_fails_is_finished_by_the_next_try_without_running_the_handler(
+        redis_url: str, redis_client: aioredis.Redis, namespace: str) -> None:
+    outcomes = Outcomes()
+
+    async def buggy(payload: Mapping[str, Any], attempt: int) -> None:
+        outcomes.tries.append(attempt)
+        raise ValueError("bad row")
+
+    handler = handler_for(outcomes, buggy, failing_give_ups=GIVE_UP_CALLS + 1)  # every call of the first try
+    async with worker_running(redis_url, namespace, handler) as queue:
+        assert await queue.enqueue("job", {}, job_id="j-give-up-later", queue=QUEUE)
+        await until_given_up(outcomes)
+    assert outcomes.tries == [1]  # the second try only gave up
+    assert outcomes.gave_up == [(outcomes.gave_up[0][0], 1)] and "ValueError: bad row" in outcomes.gave_up[0][0]
+    assert not await redis_client.exists(f"{namespace}giving-up:j-give-up-later")  # done with
