@@ -49,6 +49,7 @@ class SignalSink(Protocol):
     async def stats(self, pipeline: str) -> Mapping[str, Any]:
         """events_processed, events_per_s, batch_size_avg, p50_ms, p99_ms, signals_backlog,
         model_version: the highest version a live serving record names (without any, the version of
-        the recent batches; None: nothing served), and paused: why no live consumer serves, when
-        none does but one says why, else the reason of a live pause mark (None without one)."""
+        the recent batches; None: nothing served), model_versions: every such version, ascending, and
+        paused: why no live consumer serves, when none does but one says why, else the reason of a live
+        pause mark (None without one)."""
         ...

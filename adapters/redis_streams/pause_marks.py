@@ -37,10 +37,10 @@ return 1
 
 
 class Serving(NamedTuple):
-    """What the live serving records say: `version`, the highest one a consumer serves (None: no
-    consumer serves); `reason`, why none does (None while one does); `live`: any record at all."""
+    """What the live serving records say: `versions`, every one a consumer serves (highest last; empty:
+    no consumer serves); `reason`, why none does (None while one does); `live`: any record at all."""
 
-    version: int | None
+    versions: tuple[int, ...]
     reason: str | None
     live: bool
 
@@ -55,9 +55,9 @@ def live_serving(fields: Any, server_time: Any) -> Serving:
     records = [(expiry, value.split("|", 1)) for expiry, value in _live(fields, server_time)]
     served = [int(version) for _, (version, _) in records if int(version) > 0]
     if served:
-        return Serving(max(served), None, True)
+        return Serving(tuple(sorted(set(served))), None, True)
     reasons = sorted((expiry, reason) for expiry, (_, reason) in records if reason)
-    return Serving(None, reasons[-1][1] if reasons else None, bool(records))
+    return Serving((), reasons[-1][1] if reasons else None, bool(records))
 
 
 def live_reason(fields: Any, server_time: Any) -> str | None:

@@ -165,13 +165,15 @@ class RedisSignalSink:
         processed, batches = c.get("events_processed", 0), c.get("batches", 0)
         rate, served = _rate([text(m) for m in raw_marks]), live_serving(records, now)
         batch_version = (c.get("model_version") or None) if rate else None  # for consumers that state nothing
+        versions = list(served.versions) if served.live else [batch_version] if batch_version else []
         return {
             "events_processed": processed,
             "events_per_s": round(rate, 1),
             "batch_size_avg": round(processed / batches, 1) if batches else 0.0,
             "p50_ms": round(float(np.percentile(latency, 50)), 2) if latency.size else None,
             "p99_ms": round(float(np.percentile(latency, 99)), 2) if latency.size else None,
-            "model_version": served.version if served.live else batch_version,
+            "model_version": versions[-1] if versions else None,
+            "model_versions": versions,  # every version a live consumer serves (several while they switch)
             "signals_backlog": _backlog(groups, length),
             "paused": served.reason or live_reason(pauses, now),  # nothing to serve, or backpressure
         }

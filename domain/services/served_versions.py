@@ -1,5 +1,5 @@
 """Which versions of a model the pipelines serve right now: their configs, and the version their
-consumers state in the pipeline's stats (SignalSink.record_serving, and every batch)."""
+consumers state in the pipeline's stats (`model_versions`: SignalSink.record_serving, and every batch)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ class PipelineServedVersions:
         for config in await self._pipelines.list():
             if config.model != model:
                 continue
-            version = (await self._signals.stats(config.name)).get("model_version")
-            if version:  # None or 0: it serves nothing
+            # Every version a live consumer serves: while consumers switch (or one fell back) they differ.
+            for version in (await self._signals.stats(config.name)).get("model_versions") or []:
                 served.setdefault(int(version), []).append(config.name)
         return served

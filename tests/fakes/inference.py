@@ -121,9 +121,11 @@ class InMemorySignalSink:
         records = list(self.serving.get(pipeline, {}).values())
         served = [version for version, _, _ in records if version]
         why = next((reason for version, reason, _ in reversed(records) if reason), None) if not served else None
-        version = max(served, default=None) if records else self.batch_versions.get(pipeline)
+        batch = self.batch_versions.get(pipeline)
+        versions = sorted(set(served)) if records else [batch] if batch else []
         return {"events_processed": sum(self.batches), "batch_size_avg": float(np.mean(self.batches or [0])),
-                "model_version": version, "signals_backlog": backlog,
+                "model_version": versions[-1] if versions else None, "model_versions": versions,
+                "signals_backlog": backlog,
                 "paused": why or (marks[-1][0] if marks else None)}
 
 

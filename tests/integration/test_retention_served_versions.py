@@ -19,7 +19,7 @@ from domain.services.served_versions import PipelineServedVersions
 from domain.services.serving import ModelWatcher
 from domain.types.lifecycle import RetentionPolicy
 from tests.fakes.model_backend import MajorityModelBackend
-from tests.support.inference_stack import Stack, pipeline, published_stack
+from tests.support.inference_stack import Stack, pipeline, published_stack, reporting_watcher
 
 pytestmark = pytest.mark.integration
 KEEP_ONLY_THE_NEWEST = RetentionPolicy(keep_last=1, keep_days=0, alias_days=0)
@@ -64,3 +64,20 @@ async def test_the_version_a_pipeline_still_serves_is_kept_until_it_serves_anoth
     assert (await watcher.current()).version == 4
     applied, _orphans = await service.apply("tree")
     assert applied.delete == (1, 3) and await versions(stack) == [4]
+
+
+async def test_every_version_live_consumers_serve_is_kept_not_only_the_highest(stack: Stack) -> None:
+    """Mid-rollback one consumer serves v1 again while another still serves v2: both are in use."""
+    config = await stack.pipelines.save(pipeline())
+    first = reporting_watcher(stack, config, "c1")
+    assert (await first.current()).version == 1
+    await stack.publish(2)
+    second = reporting_watcher(stack, config, "c2")
+    assert (await second.current()).version == 2
+    await stack.publish(3)  # production on v3, which no consumer has loaded yet
+
+    plan = await retention(stack).plan("tree")
+
+    assert plan.delete == () and plan.keep == (1, 2, 3)
+    assert plan.reasons[1] == plan.reasons[2] == "served by pipeline p1"
+    assert (await stack.signals.stats("p1"))["model_versions"] == [1, 2]
