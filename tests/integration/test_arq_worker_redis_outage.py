@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,7 @@ from arq.connections import ArqRedis
 
 from adapters.arq.task_queue import ArqTaskQueue, queue_key
 from adapters.arq.worker import ArqWorker, LoopRestarts, QueueSettings, TaskHandler, queues_not_polled
-from tests.support.restartable_redis import RestartableRedis
+from tests.support.restartable_redis import RestartableRedis, running, until
 
 pytestmark = pytest.mark.integration
 QUEUE = "outage"
@@ -26,18 +26,8 @@ QUEUE = "outage"
 
 @pytest.fixture
 async def server(tmp_path: Path) -> AsyncIterator[RestartableRedis]:
-    redis = RestartableRedis(tmp_path)
-    await asyncio.to_thread(redis.start)
-    try:
+    async with running(tmp_path) as redis:
         yield redis
-    finally:
-        await asyncio.to_thread(redis.stop)
-
-
-async def until(condition: Callable[[], bool], timeout: float) -> None:
-    async with asyncio.timeout(timeout):
-        while not condition():
-            await asyncio.sleep(0.05)
 
 
 async def enqueue(url: str, namespace: str, job_id: str) -> None:

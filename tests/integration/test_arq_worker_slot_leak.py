@@ -4,9 +4,8 @@ takes jobs. The error is a real one: Redis refuses the WATCH of start_jobs (an A
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +15,7 @@ from arq.connections import ArqRedis
 
 from adapters.arq.task_queue import ArqTaskQueue
 from adapters.arq.worker import ArqWorker, LoopRestarts, QueueSettings, TaskHandler
-from tests.support.restartable_redis import RestartableRedis
+from tests.support.restartable_redis import RestartableRedis, running, until
 
 pytestmark = pytest.mark.integration
 QUEUE = "slots"
@@ -24,18 +23,8 @@ QUEUE = "slots"
 
 @pytest.fixture
 async def server(tmp_path: Path) -> AsyncIterator[RestartableRedis]:
-    redis = RestartableRedis(tmp_path)  # of its own: the test changes the default user's rights
-    await asyncio.to_thread(redis.start)
-    try:
+    async with running(tmp_path) as redis:  # of its own: the test changes the default user's rights
         yield redis
-    finally:
-        await asyncio.to_thread(redis.stop)
-
-
-async def until(condition: Callable[[], bool], timeout: float) -> None:
-    async with asyncio.timeout(timeout):
-        while not condition():
-            await asyncio.sleep(0.05)
 
 
 def crashes(caplog: pytest.LogCaptureFixture) -> list[str]:

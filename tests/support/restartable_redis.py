@@ -3,9 +3,12 @@ as a daemon or a worker sees it (refused connections, then the same URL answerin
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import signal
 import subprocess
 import time
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import redis
@@ -44,3 +47,21 @@ class RestartableRedis:
                 return bool(client.ping())
         except redis.ConnectionError:
             return False
+
+
+@contextlib.asynccontextmanager
+async def running(folder: Path) -> AsyncIterator[RestartableRedis]:
+    """A RestartableRedis started for the block and stopped after it (a fixture's body)."""
+    server = RestartableRedis(folder)
+    await asyncio.to_thread(server.start)
+    try:
+        yield server
+    finally:
+        await asyncio.to_thread(server.stop)
+
+
+async def until(condition: Callable[[], bool], timeout: float) -> None:
+    """Wait until `condition()` holds, at most `timeout` seconds (TimeoutError past it)."""
+    async with asyncio.timeout(timeout):
+        while not condition():
+            await asyncio.sleep(0.05)
