@@ -20,10 +20,10 @@ from datetime import datetime
 from typing import Any
 
 from domain.services.ingestion import IngestionService
-from domain.services.schedule_fires import Timing, failure_record, latest_due, settled, stamp
+from domain.services.schedule_fires import Timing, failure_record, latest_due, settled, stamp, worth_recording
 from domain.types.errors import ArtifactNotFound, InvalidIdentifier, InvalidSpec, MlplaneError, NotFound
 from domain.types.ingestion import Dispatch, IngestionSpec
-from domain.types.lifecycle import iso, parse_iso
+from domain.types.lifecycle import iso
 from ports.artifact_store import ArtifactStore
 from ports.bulk_files import BulkFiles
 from ports.calendar import CronCalendar
@@ -188,7 +188,5 @@ class IngestionScheduleService:
         return record.id
 
     async def _record(self, name: str, outcome: dict[str, Any]) -> None:
-        last = await self.last_run(name)
-        if last == outcome or (last is not None and parse_iso(last["fire_time"]) > parse_iso(outcome["fire_time"])):
-            return  # a repeated tick changes nothing, and a later fire's outcome stays: no write
-        await self._store.put(RUNS_PREFIX + f"{name}.json", json.dumps(outcome).encode())
+        if worth_recording(outcome, await self.last_run(name)):
+            await self._store.put(RUNS_PREFIX + f"{name}.json", json.dumps(outcome).encode())

@@ -60,6 +60,14 @@ def failure_record(fire: datetime, id_key: str, warning: str, last: Mapping[str,
             "first_failed_at": last["first_failed_at"] if same and last is not None else iso(now)}
 
 
+def worth_recording(outcome: Mapping[str, Any], last: Mapping[str, Any] | None) -> bool:
+    """Whether a fire's outcome is to be written over the record `last` (read just before): a repeated
+    tick changes nothing, and a later fire's outcome, written meanwhile by another worker, stays."""
+    if last is None:
+        return True
+    return last != outcome and parse_iso(last["fire_time"]) <= parse_iso(outcome["fire_time"])
+
+
 @dataclass(frozen=True)
 class Timing:
     """What decides when a schedule fires, and when that took effect."""

@@ -13,7 +13,7 @@ from typing import Any
 
 from domain.services.retrain_jobs import RetrainJobs
 from domain.services.retrain_policy import RetrainRequest
-from domain.services.schedule_fires import Timing, failure_record, latest_due, settled, stamp
+from domain.services.schedule_fires import Timing, failure_record, latest_due, settled, stamp, worth_recording
 from domain.types.errors import ArtifactNotFound, DomainError
 from domain.types.identifiers import model_name
 from domain.types.lifecycle import iso
@@ -126,7 +126,7 @@ class ScheduleService:
         return job.id
 
     async def _record(self, model: str, outcome: dict[str, Any]) -> None:
-        if await self.last_fire(model) != outcome:  # a repeated failure writes nothing
+        if worth_recording(outcome, await self.last_fire(model)):
             await self._store.put(_last_fire_key(model), json.dumps(outcome).encode())
 
 
